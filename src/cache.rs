@@ -1,0 +1,151 @@
+//! The process-wide token cache: one slot per key. A client resolves its slot
+//! once, at creation, so a cache hit never touches this registry (or any
+//! lock): it reads the slot's current token through an `ArcSwap`.
+
+use crate::config::ClientConfig;
+use crate::credential::Credential;
+use crate::flight::Flight;
+use crate::token::AccessToken;
+use arc_swap::ArcSwapOption;
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Unheld slots beyond this count are dropped, expired ones first.
+pub const MAX_UNHELD_SLOTS: usize = 1024;
+
+/// Everything that makes two tokens differ. Holds a salted one-way
+/// fingerprint of the credential, never the credential.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    endpoint: String,
+    client_id: String,
+    credential: [u8; 32],
+    scopes: String,
+}
+
+impl CacheKey {
+    pub fn new(client_id: &str, credential: &Credential, config: &ClientConfig) -> CacheKey {
+        let endpoint = url::Url::parse(&config.token_endpoint())
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| config.token_endpoint());
+        let mut scopes: Vec<&str> = config.scopes.iter().map(String::as_str).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        CacheKey {
+            endpoint,
+            client_id: client_id.to_owned(),
+            credential: credential.fingerprint(),
+            scopes: scopes.join(" "),
+        }
+    }
+}
+
+impl fmt::Debug for CacheKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheKey")
+            .field("endpoint", &self.endpoint)
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shared state of one key: its token, and who is fetching it.
+#[derive(Default)]
+pub struct Slot {
+    pub(crate) token: ArcSwapOption<AccessToken>,
+    pub(crate) state: Mutex<SlotState>,
+}
+
+#[derive(Default)]
+pub(crate) struct SlotState {
+    /// The fetch in progress, which every caller joins.
+    pub flight: Option<Arc<Flight>>,
+    /// No request goes out before this (after a 429 or a 503 with Retry-After).
+    pub throttled_until: Option<Instant>,
+    /// No background refresh starts before this (after a failed one).
+    pub next_background: Option<Instant>,
+}
+
+static REGISTRY: Lazy<Mutex<HashMap<CacheKey, Arc<Slot>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+/// The slot for `key`, shared with every other client of the same key.
+pub fn slot(key: CacheKey) -> Arc<Slot> {
+    let mut map = REGISTRY.lock();
+    if let Some(s) = map.get(&key) {
+        return s.clone();
+    }
+    if map.len() >= MAX_UNHELD_SLOTS {
+        prune(&mut map);
+    }
+    let s = Arc::new(Slot::default());
+    map.insert(key, s.clone());
+    s
+}
+
+/// Drops slots no client holds: expired or empty ones always, then the
+/// soonest-expiring until at most half the bound remain unheld.
+fn prune(map: &mut HashMap<CacheKey, Arc<Slot>>) {
+    let now = Instant::now();
+    let unheld_and_dead = |s: &Arc<Slot>| {
+        Arc::strong_count(s) == 1
+            && s.token.load().as_ref().map_or(true, |t| t.expires_at() <= now)
+            && s.state.lock().flight.is_none()
+    };
+    map.retain(|_, s| !unheld_and_dead(s));
+    let mut unheld: Vec<(Instant, CacheKey)> = map
+        .iter()
+        .filter(|(_, s)| Arc::strong_count(s) == 1 && s.state.lock().flight.is_none())
+        .map(|(k, s)| (s.token.load().as_ref().map_or(now, |t| t.expires_at()), k.clone()))
+        .collect();
+    if unheld.len() > MAX_UNHELD_SLOTS / 2 {
+        unheld.sort_by_key(|(t, _)| *t);
+        for (_, k) in unheld.into_iter().take(map.len().saturating_sub(MAX_UNHELD_SLOTS / 2)) {
+            map.remove(&k);
+        }
+    }
+}
+
+/// How many keys the registry holds (for tests and diagnostics).
+pub fn len() -> usize {
+    REGISTRY.lock().len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_tell_credentials_scopes_and_endpoints_apart() {
+        let cfg = ClientConfig::default();
+        let a = CacheKey::new("id", &Credential::client_secret("s1"), &cfg);
+        assert_eq!(a, CacheKey::new("id", &Credential::client_secret("s1"), &cfg));
+        assert_ne!(a, CacheKey::new("id", &Credential::client_secret("s2"), &cfg));
+        assert_ne!(a, CacheKey::new("id2", &Credential::client_secret("s1"), &cfg));
+        let mut other = cfg.clone();
+        other.set("tenant", "contoso.com").unwrap();
+        assert_ne!(a, CacheKey::new("id", &Credential::client_secret("s1"), &other));
+        let mut s1 = cfg.clone();
+        s1.set("scope", "b/.default a/.default").unwrap();
+        let mut s2 = cfg.clone();
+        s2.set("scope", "a/.default  b/.default a/.default").unwrap();
+        assert_eq!(
+            CacheKey::new("id", &Credential::client_secret("s1"), &s1),
+            CacheKey::new("id", &Credential::client_secret("s1"), &s2)
+        );
+        assert!(!format!("{a:?}").contains("s1"));
+    }
+
+    #[test]
+    fn unheld_slots_are_bounded() {
+        let cfg = ClientConfig::default();
+        for i in 0..(MAX_UNHELD_SLOTS * 2) {
+            let _ = slot(CacheKey::new(&format!("bound-{i}"), &Credential::client_secret("s"), &cfg));
+        }
+        assert!(len() <= MAX_UNHELD_SLOTS + 64, "{}", len());
+    }
+}

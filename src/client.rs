@@ -1,0 +1,254 @@
+//! The token client: cache hits in nanoseconds, one fetch per key however
+//! many callers ask, background refresh before expiry, and a throttle memory.
+
+use crate::cache::{self, CacheKey, Slot, SlotState};
+use crate::config::ClientConfig;
+use crate::credential::Credential;
+use crate::error::{Error, ErrorCode};
+use crate::fetch::Fetcher;
+use crate::flight::{Callback, Flight, FlightResult};
+use crate::random;
+use crate::token::AccessToken;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// After a failed background refresh, the next one waits about this long.
+const BACKGROUND_RETRY: Duration = Duration::from_secs(30);
+/// Waiters allow the fetch's own budget plus this much.
+const WAIT_SLACK: Duration = Duration::from_secs(5);
+
+/// Obtains, caches and refreshes client-credentials tokens. Cheap to clone;
+/// safe to share across threads.
+#[derive(Clone)]
+pub struct Client {
+    slot: Arc<Slot>,
+    fetcher: Arc<Fetcher>,
+    client_id: Arc<str>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.client_id)
+            .field("endpoint", &self.fetcher.endpoint())
+            .finish_non_exhaustive()
+    }
+}
+
+enum Mode {
+    /// A cached token if still valid, else a fetch.
+    Normal,
+    /// Drop the cached token and fetch (after the API answered 401).
+    Force,
+}
+
+impl Client {
+    /// A client for `client_id` with `credential`. Checks the arguments and
+    /// prepares the request; sends nothing.
+    pub fn new(client_id: &str, credential: Credential, config: &ClientConfig) -> Result<Client, Error> {
+        if client_id.trim().is_empty() {
+            return Err(Error::invalid_argument("client_id is empty"));
+        }
+        if client_id.chars().any(char::is_control) || client_id.len() > 1024 {
+            return Err(Error::invalid_argument("client_id contains control characters or is too long"));
+        }
+        if credential.is_empty() {
+            return Err(Error::invalid_argument("client_secret is empty"));
+        }
+        let fetcher = Fetcher::new(client_id, &credential, config)?;
+        let slot = cache::slot(CacheKey::new(client_id, &credential, config));
+        Ok(Client { slot, fetcher: Arc::new(fetcher), client_id: client_id.into() })
+    }
+
+    /// A client with a secret and the default configuration (tenant `common`,
+    /// Microsoft Graph scope).
+    pub fn with_secret(client_id: &str, secret: &str) -> Result<Client, Error> {
+        Client::new(client_id, Credential::client_secret(secret), &ClientConfig::default())
+    }
+
+    pub fn endpoint(&self) -> &str {
+        self.fetcher.endpoint()
+    }
+
+    /// A valid token (cached, or fetched now), cloned.
+    pub fn token(&self) -> Result<AccessToken, Error> {
+        self.with_token(AccessToken::clone)
+    }
+
+    /// Runs `f` on a valid token without copying it. A cache hit takes no lock
+    /// and does no I/O; within the refresh margin it also starts one
+    /// background refresh. Otherwise joins or starts the fetch for this key.
+    pub fn with_token<R>(&self, f: impl FnOnce(&AccessToken) -> R) -> Result<R, Error> {
+        let now = Instant::now();
+        {
+            let current = self.slot.token.load();
+            if let Some(t) = current.as_ref() {
+                if now < t.refresh_at() {
+                    return Ok(f(t));
+                }
+                if now < t.expires_at() {
+                    self.refresh_in_background(now);
+                    return Ok(f(t));
+                }
+            }
+        }
+        let token = self.fetch(Mode::Normal)?;
+        Ok(f(&token))
+    }
+
+    /// Runs `f` on a valid cached token, if there is one; never waits. Starts
+    /// a background refresh when the token is within its refresh margin.
+    pub fn with_cached_token<R>(&self, f: impl FnOnce(&AccessToken) -> R) -> Option<R> {
+        let now = Instant::now();
+        let current = self.slot.token.load();
+        let t = current.as_ref()?;
+        if now >= t.expires_at() {
+            return None;
+        }
+        if now >= t.refresh_at() {
+            self.refresh_in_background(now);
+        }
+        Some(f(t))
+    }
+
+    /// Drops this key's cached token and fetches a new one, joining a fetch
+    /// already in progress. Call it when the API answered 401.
+    pub fn force_refresh(&self) -> Result<AccessToken, Error> {
+        self.fetch(Mode::Force).map(|t| (*t).clone())
+    }
+
+    /// Runs `f` on a freshly fetched token (see [`Client::force_refresh`]).
+    pub fn with_refreshed_token<R>(&self, f: impl FnOnce(&AccessToken) -> R) -> Result<R, Error> {
+        self.fetch(Mode::Force).map(|t| f(&t))
+    }
+
+    /// Calls `callback` with a valid token or an error: inline on a cache hit
+    /// or an immediate failure, else on the fetch thread when the fetch lands.
+    /// Never blocks the caller on the network.
+    pub fn token_async(&self, callback: Callback) {
+        let now = Instant::now();
+        {
+            let current = self.slot.token.load();
+            if let Some(t) = current.as_ref() {
+                if now < t.expires_at() {
+                    if now >= t.refresh_at() {
+                        self.refresh_in_background(now);
+                    }
+                    return callback(Ok(t));
+                }
+            }
+        }
+        match self.join_or_start(Mode::Normal) {
+            Ok(Joined::Token(t)) => callback(Ok(&t)),
+            Ok(Joined::Flight(f)) => f.on_complete(callback),
+            Err(e) => callback(Err(&e)),
+        }
+    }
+
+    fn fetch(&self, mode: Mode) -> FlightResult {
+        match self.join_or_start(mode)? {
+            Joined::Token(t) => Ok(t),
+            Joined::Flight(f) => f.wait(self.fetcher.budget() + WAIT_SLACK),
+        }
+    }
+
+    fn join_or_start(&self, mode: Mode) -> Result<Joined, Error> {
+        let mut st = self.slot.state.lock();
+        let now = Instant::now();
+        if let Mode::Normal = mode {
+            // Another caller's fetch may have landed since our lock-free look.
+            if let Some(t) = self.slot.token.load_full() {
+                if now < t.expires_at() {
+                    return Ok(Joined::Token(t));
+                }
+            }
+        }
+        if let Some(f) = &st.flight {
+            return Ok(Joined::Flight(f.clone()));
+        }
+        if let Some(until) = st.throttled_until {
+            if now < until {
+                return Err(throttled(until - now, self.fetcher.endpoint()));
+            }
+            st.throttled_until = None;
+        }
+        if let Mode::Force = mode {
+            self.slot.token.store(None);
+        }
+        self.start_flight(&mut st).map(Joined::Flight)
+    }
+
+    /// Starts one background refresh unless one runs, the key is throttled,
+    /// or a failed one asked to wait. Never blocks: if the slot is busy,
+    /// someone else is already deciding.
+    fn refresh_in_background(&self, now: Instant) {
+        let Some(mut st) = self.slot.state.try_lock() else { return };
+        if st.flight.is_some()
+            || st.throttled_until.is_some_and(|u| now < u)
+            || st.next_background.is_some_and(|n| now < n)
+        {
+            return;
+        }
+        let _ = self.start_flight(&mut st);
+    }
+
+    fn start_flight(&self, st: &mut SlotState) -> Result<Arc<Flight>, Error> {
+        let flight = Arc::new(Flight::default());
+        let (slot, fetcher, landing) = (self.slot.clone(), self.fetcher.clone(), flight.clone());
+        let spawned = std::thread::Builder::new()
+            .name("paytrim-auth-fetch".into())
+            .spawn(move || run_flight(&slot, &fetcher, &landing));
+        match spawned {
+            Ok(_) => {
+                st.flight = Some(flight.clone());
+                Ok(flight)
+            }
+            Err(e) => Err(Error::internal(format!("could not start a fetch thread: {e}"))),
+        }
+    }
+}
+
+enum Joined {
+    Token(Arc<AccessToken>),
+    Flight(Arc<Flight>),
+}
+
+fn run_flight(slot: &Slot, fetcher: &Fetcher, flight: &Flight) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fetcher.fetch()));
+    let (result, throttled_until) = match outcome {
+        Ok(o) => (o.result, o.throttled_until),
+        Err(_) => (Err(Error::internal("the token fetch panicked; this is a bug in paytrim-auth")), None),
+    };
+    let landed: FlightResult = {
+        let mut st = slot.state.lock();
+        st.flight = None;
+        match result {
+            Ok(token) => {
+                let token = Arc::new(token);
+                slot.token.store(Some(token.clone()));
+                st.throttled_until = None;
+                st.next_background = None;
+                Ok(token)
+            }
+            Err(e) => {
+                if throttled_until.is_some() {
+                    st.throttled_until = throttled_until;
+                }
+                let jitter = random::duration_up_to(BACKGROUND_RETRY / 3);
+                st.next_background = Some(Instant::now() + BACKGROUND_RETRY - BACKGROUND_RETRY / 6 + jitter);
+                Err(e)
+            }
+        }
+    };
+    flight.complete(landed);
+}
+
+fn throttled(left: Duration, endpoint: &str) -> Error {
+    let secs = left.as_secs_f64().ceil() as u64;
+    Error::new(
+        ErrorCode::Throttled,
+        format!("throttled: {endpoint} asked us to wait; no request is sent for another {secs}s"),
+    )
+    .with_retry_after(Some(left))
+}

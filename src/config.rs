@@ -1,0 +1,315 @@
+//! Client configuration: typed fields with documented defaults, and a
+//! key/value setter (`set`) that the C ABI and every wrapper go through, so a
+//! bad key or value is refused with the same message everywhere.
+
+use crate::error::Error;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::{Host, Url};
+
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+pub const DEFAULT_TENANT: &str = "common";
+pub const DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body (Entra's documented way).
+    SecretPost,
+    /// HTTP Basic with the form-encoded id and secret.
+    SecretBasic,
+}
+
+/// Which HTTP proxy to use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProxySetting {
+    /// `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY`, minus `NO_PROXY` (default).
+    FromEnvironment,
+    /// Never use a proxy.
+    Disabled,
+    /// Always use this proxy (`http://[user:pass@]host:port`).
+    Url(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub tenant: String,
+    /// The scopes, in the order given (the cache key normalizes them).
+    pub scopes: Vec<String>,
+    pub authority_host: String,
+    /// Overrides `authority_host` + `tenant` entirely.
+    pub token_url: Option<String>,
+    pub client_auth: ClientAuth,
+    /// Extra trusted CA certificates (PEM), added to the system's roots.
+    pub ca_file: Option<PathBuf>,
+    pub connect_timeout: Duration,
+    /// Bound on one HTTP attempt, connect included.
+    pub timeout: Duration,
+    /// Bound on one whole fetch, retries and waits included.
+    pub total_timeout: Duration,
+    /// Attempts per fetch (1 = no retry).
+    pub max_attempts: u32,
+    /// A token is refreshed this long before it expires (at most half its life).
+    pub refresh_margin: Duration,
+    pub proxy: ProxySetting,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            tenant: DEFAULT_TENANT.to_owned(),
+            scopes: vec![DEFAULT_SCOPE.to_owned()],
+            authority_host: DEFAULT_AUTHORITY_HOST.to_owned(),
+            token_url: None,
+            client_auth: ClientAuth::SecretPost,
+            ca_file: None,
+            connect_timeout: Duration::from_millis(5_000),
+            timeout: Duration::from_millis(10_000),
+            total_timeout: Duration::from_millis(30_000),
+            max_attempts: 4,
+            refresh_margin: Duration::from_secs(300),
+            proxy: ProxySetting::FromEnvironment,
+        }
+    }
+}
+
+/// Every key `ClientConfig::set` accepts, with a one-line description.
+pub const CONFIG_KEYS: &[(&str, &str)] = &[
+    ("tenant", "tenant id or domain (default: common)"),
+    ("scope", "space-separated scopes (default: https://graph.microsoft.com/.default)"),
+    ("authority_host", "authority host URL (default: https://login.microsoftonline.com)"),
+    ("token_url", "full token endpoint URL; overrides authority_host and tenant"),
+    ("client_auth", "client_secret_post (default) or client_secret_basic"),
+    ("ca_file", "PEM file of extra trusted CA certificates"),
+    ("connect_timeout_ms", "connect timeout in ms (default: 5000)"),
+    ("timeout_ms", "timeout of one HTTP attempt in ms (default: 10000)"),
+    ("total_timeout_ms", "time budget of one fetch, retries included, in ms (default: 30000)"),
+    ("max_attempts", "attempts per fetch, 1 to 10 (default: 4)"),
+    ("refresh_margin_s", "refresh this many seconds before expiry (default: 300)"),
+    ("proxy", "proxy URL, or 'none'; default: HTTPS_PROXY/NO_PROXY from the environment"),
+];
+
+impl ClientConfig {
+    /// Sets one configuration key from its text form. An unknown key or a bad
+    /// value is refused with a message that names the key.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), Error> {
+        let bad = |why: &str| Error::invalid_argument(format!("config key '{key}': {why}"));
+        match key {
+            "tenant" => {
+                let v = value.trim();
+                if v.is_empty()
+                    || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+                {
+                    return Err(bad("must be a tenant id (GUID) or domain name, such as contoso.onmicrosoft.com"));
+                }
+                self.tenant = v.to_owned();
+            }
+            "scope" => {
+                let scopes: Vec<String> = value.split_whitespace().map(str::to_owned).collect();
+                if scopes.is_empty() {
+                    return Err(bad("must name at least one scope, such as https://graph.microsoft.com/.default"));
+                }
+                self.scopes = scopes;
+            }
+            "authority_host" => {
+                let url = parse_endpoint(value).map_err(|why| bad(&why))?;
+                if url.query().is_some() || url.fragment().is_some() {
+                    return Err(bad("must not have a query or fragment"));
+                }
+                self.authority_host = value.trim().trim_end_matches('/').to_owned();
+            }
+            "token_url" => {
+                parse_endpoint(value).map_err(|why| bad(&why))?;
+                self.token_url = Some(value.trim().to_owned());
+            }
+            "client_auth" => {
+                self.client_auth = match value.trim() {
+                    "client_secret_post" => ClientAuth::SecretPost,
+                    "client_secret_basic" => ClientAuth::SecretBasic,
+                    _ => return Err(bad("must be client_secret_post or client_secret_basic")),
+                }
+            }
+            "ca_file" => {
+                let path = PathBuf::from(value);
+                if value.is_empty() || !path.is_file() {
+                    return Err(bad(&format!("'{value}' is not a readable file")));
+                }
+                self.ca_file = Some(path);
+            }
+            "connect_timeout_ms" => self.connect_timeout = millis(value, 1, 600_000).map_err(|w| bad(&w))?,
+            "timeout_ms" => self.timeout = millis(value, 1, 600_000).map_err(|w| bad(&w))?,
+            "total_timeout_ms" => self.total_timeout = millis(value, 1, 3_600_000).map_err(|w| bad(&w))?,
+            "max_attempts" => {
+                self.max_attempts = number(value, 1, 10).map_err(|w| bad(&w))? as u32;
+            }
+            "refresh_margin_s" => {
+                self.refresh_margin = Duration::from_secs(number(value, 0, 86_400).map_err(|w| bad(&w))?)
+            }
+            "proxy" => {
+                let v = value.trim();
+                self.proxy = if v.is_empty() || v.eq_ignore_ascii_case("none") {
+                    ProxySetting::Disabled
+                } else {
+                    validate_proxy_url(v).map_err(|why| bad(&why))?;
+                    ProxySetting::Url(v.to_owned())
+                };
+            }
+            _ => {
+                let known: Vec<&str> = CONFIG_KEYS.iter().map(|(k, _)| *k).collect();
+                return Err(Error::invalid_argument(format!(
+                    "unknown config key '{key}' (known keys: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The token endpoint this configuration talks to.
+    pub fn token_endpoint(&self) -> String {
+        match &self.token_url {
+            Some(url) => url.clone(),
+            None => format!("{}/{}/oauth2/v2.0/token", self.authority_host, self.tenant),
+        }
+    }
+
+    /// True when the authority names no tenant (`common`, `organizations`,
+    /// `consumers`), which Entra refuses for the client-credentials grant.
+    pub fn is_tenantless(&self) -> bool {
+        self.token_url.is_none()
+            && ["common", "organizations", "consumers"]
+                .iter()
+                .any(|t| self.tenant.eq_ignore_ascii_case(t))
+    }
+
+    /// The scopes as sent: space-separated, in the order given.
+    pub fn scope_param(&self) -> String {
+        self.scopes.join(" ")
+    }
+}
+
+/// An endpoint must be https, or plain http on a loopback host only.
+pub(crate) fn parse_endpoint(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value.trim()).map_err(|e| format!("'{value}' is not a valid URL ({e})"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => return Err(format!("'{value}' uses plain http, which is allowed only for loopback hosts; use https")),
+        other => return Err(format!("'{value}' has unsupported scheme '{other}'; use https")),
+    }
+    if url.host().is_none() {
+        return Err(format!("'{value}' has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("'{value}' must not carry credentials"));
+    }
+    Ok(url)
+}
+
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+fn validate_proxy_url(value: &str) -> Result<(), String> {
+    let url = Url::parse(value).map_err(|e| format!("'{value}' is not a valid proxy URL ({e})"))?;
+    if url.scheme() != "http" {
+        return Err(format!("proxy scheme '{}' is not supported; use http://host:port", url.scheme()));
+    }
+    if url.host().is_none() {
+        return Err("proxy URL has no host".to_owned());
+    }
+    Ok(())
+}
+
+fn number(value: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n: u64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{value}' is not a whole number"))?;
+    if n < min || n > max {
+        return Err(format!("{n} is out of range ({min} to {max})"));
+    }
+    Ok(n)
+}
+
+fn millis(value: &str, min: u64, max: u64) -> Result<Duration, String> {
+    number(value, min, max).map(Duration::from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_request() {
+        let c = ClientConfig::default();
+        assert_eq!(
+            c.token_endpoint(),
+            "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+        );
+        assert_eq!(c.scope_param(), "https://graph.microsoft.com/.default");
+        assert!(c.is_tenantless());
+    }
+
+    #[test]
+    fn every_listed_key_is_accepted_with_a_good_value() {
+        let file = std::env::current_exe().unwrap();
+        let good = |k: &str| -> String {
+            match k {
+                "tenant" => "contoso.onmicrosoft.com".into(),
+                "scope" => "api://x/.default".into(),
+                "authority_host" => "https://login.example.com/".into(),
+                "token_url" => "http://127.0.0.1:9/oauth2/token".into(),
+                "client_auth" => "client_secret_basic".into(),
+                "ca_file" => file.to_string_lossy().into_owned(),
+                "proxy" => "http://127.0.0.1:3128".into(),
+                _ => "7".into(),
+            }
+        };
+        let mut c = ClientConfig::default();
+        for (k, _) in CONFIG_KEYS {
+            c.set(k, &good(k)).unwrap_or_else(|e| panic!("{k}: {e}"));
+        }
+        assert_eq!(c.authority_host, "https://login.example.com");
+        assert_eq!(c.client_auth, ClientAuth::SecretBasic);
+        assert_eq!(c.token_endpoint(), "http://127.0.0.1:9/oauth2/token");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let mut c = ClientConfig::default();
+        for (k, v) in [
+            ("tenant", ""),
+            ("tenant", "a/b"),
+            ("scope", "   "),
+            ("authority_host", "http://login.example.com"),
+            ("authority_host", "ftp://x"),
+            ("token_url", "not a url"),
+            ("client_auth", "private_key_jwt"),
+            ("ca_file", "/nonexistent/ca.pem"),
+            ("timeout_ms", "0"),
+            ("timeout_ms", "-5"),
+            ("max_attempts", "11"),
+            ("refresh_margin_s", "ten"),
+            ("proxy", "socks5://127.0.0.1:1080"),
+        ] {
+            let e = c.set(k, v).unwrap_err();
+            assert!(e.message().contains(k), "{k}={v}: {}", e.message());
+        }
+        let e = c.set("tenant_id", "x").unwrap_err();
+        assert!(e.message().contains("unknown config key 'tenant_id'"));
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        let mut c = ClientConfig::default();
+        assert!(c.set("token_url", "http://localhost:8080/token").is_ok());
+        assert!(c.set("token_url", "http://[::1]:8080/token").is_ok());
+        assert!(c.set("token_url", "http://10.0.0.1/token").is_err());
+    }
+}

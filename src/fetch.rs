@@ -1,0 +1,155 @@
+//! One token fetch: attempts, waits between them, and the error that ends it.
+//! Runs on a library-owned thread (see `flight`), never on a caller's.
+
+use crate::config::{ClientAuth, ClientConfig};
+use crate::credential::Credential;
+use crate::error::{Error, ErrorCode};
+use crate::protocol::{self, Context};
+use crate::retry::{self, RetryPolicy};
+use crate::secret::Secret;
+use crate::token::AccessToken;
+use crate::transport::{self, TokenRequest, Transport};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Throttle remembered after a 429 that named no Retry-After.
+const DEFAULT_THROTTLE: Duration = Duration::from_secs(5);
+
+/// Everything needed to fetch a token for one client, prepared once.
+#[derive(Debug)]
+pub struct Fetcher {
+    transport: Transport,
+    body: Secret,
+    authorization: Option<Secret>,
+    policy: RetryPolicy,
+    attempt_timeout: Duration,
+    refresh_margin: Duration,
+    tenantless: bool,
+}
+
+/// A fetch's result, plus how long no request should go out for this key.
+pub struct Outcome {
+    pub result: Result<AccessToken, Error>,
+    pub throttled_until: Option<Instant>,
+}
+
+impl Fetcher {
+    pub fn new(client_id: &str, credential: &Credential, config: &ClientConfig) -> Result<Fetcher, Error> {
+        let transport = Transport::new(config)?;
+        let scope = config.scope_param();
+        let (body, authorization) = match credential {
+            Credential::ClientSecret(secret) => match config.client_auth {
+                ClientAuth::SecretPost => (protocol::token_request_body(client_id, secret, &scope, true), None),
+                ClientAuth::SecretBasic => (
+                    protocol::token_request_body(client_id, secret, &scope, false),
+                    Some(protocol::basic_authorization(client_id, secret)),
+                ),
+            },
+        };
+        Ok(Fetcher {
+            transport,
+            body,
+            authorization,
+            policy: RetryPolicy::new(config.max_attempts, config.total_timeout),
+            attempt_timeout: config.timeout,
+            refresh_margin: config.refresh_margin,
+            tenantless: config.is_tenantless(),
+        })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        self.transport.endpoint()
+    }
+
+    /// The longest a fetch can take; waiters add a little slack to it.
+    pub fn budget(&self) -> Duration {
+        self.policy.total
+    }
+
+    /// Fetches a token, retrying transient failures within the budget.
+    pub fn fetch(&self) -> Outcome {
+        let start = Instant::now();
+        let deadline = start + self.policy.total;
+        let cx = Context { endpoint: self.transport.endpoint(), tenantless: self.tenantless };
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let request_id = transport::new_request_id();
+            let sent_at = Instant::now();
+            let sent_wall = SystemTime::now();
+            let request = TokenRequest {
+                body: &self.body,
+                authorization: self.authorization.as_ref(),
+                client_request_id: &request_id,
+                timeout: self.attempt_timeout.min(remaining).max(Duration::from_millis(1)),
+            };
+            let result = self
+                .transport
+                .post(&request)
+                .and_then(|answer| protocol::interpret(&answer, &cx));
+            let err = match result {
+                Ok(answer) => {
+                    return Outcome {
+                        result: Ok(AccessToken::from_answer(answer, sent_at, sent_wall, self.refresh_margin)),
+                        throttled_until: None,
+                    }
+                }
+                Err(e) => e.with_client_request_id(&request_id),
+            };
+            let now = Instant::now();
+            let throttle = throttle_of(&err);
+            let remaining = deadline.saturating_duration_since(now);
+            let wait = match err.retry_after() {
+                Some(after) => after,
+                None => self.policy.backoff(attempt),
+            };
+            let give_up = !retry::is_retryable(&err)
+                || attempt >= self.policy.max_attempts
+                || wait > self.policy.max_retry_after
+                || wait >= remaining;
+            if give_up {
+                let why = if attempt > 1 {
+                    format!(" (gave up after {attempt} attempts in {} ms)", start.elapsed().as_millis())
+                } else {
+                    String::new()
+                };
+                return Outcome {
+                    throttled_until: throttle.map(|t| now + t),
+                    result: Err(finish(err, &why)),
+                };
+            }
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// How long to hold off after this error: a 429's Retry-After (or a default),
+/// or a 503's Retry-After.
+fn throttle_of(err: &Error) -> Option<Duration> {
+    match (err.code(), err.http_status(), err.retry_after()) {
+        (ErrorCode::Throttled, _, after) => Some(after.unwrap_or(DEFAULT_THROTTLE)),
+        (ErrorCode::Server, Some(503), Some(after)) if !after.is_zero() => Some(after),
+        _ => None,
+    }
+}
+
+/// Appends what an operator needs to find this request in Entra's logs.
+fn finish(err: Error, why: &str) -> Error {
+    let mut ids = Vec::new();
+    if let Some(id) = err.client_request_id() {
+        ids.push(format!("client-request-id {id}"));
+    }
+    if let Some(t) = err.trace_id() {
+        ids.push(format!("trace_id {t}"));
+    }
+    if let Some(c) = err.correlation_id() {
+        ids.push(format!("correlation_id {c}"));
+    }
+    let ids = if ids.is_empty() { String::new() } else { format!(" [{}]", ids.join(", ")) };
+    let message = format!("{}{why}{ids}", err.message());
+    let mut err = err.with_message(message);
+    if err.code() == ErrorCode::Throttled && err.retry_after().is_none() {
+        err = err.with_retry_after(Some(DEFAULT_THROTTLE));
+    }
+    err
+}

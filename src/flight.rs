@@ -1,0 +1,77 @@
+//! Single flight: one fetch per key at a time, on a thread this library owns.
+//! Callers join the flight in progress and wait (with a bound) or register a
+//! callback; the result, token or error, reaches them all.
+
+use crate::error::Error;
+use crate::token::AccessToken;
+use parking_lot::{Condvar, Mutex};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub type FlightResult = Result<Arc<AccessToken>, Error>;
+/// Called once with the result, on the fetch thread (or inline if done).
+pub type Callback = Box<dyn FnOnce(Result<&AccessToken, &Error>) + Send + 'static>;
+
+#[derive(Default)]
+pub struct Flight {
+    inner: Mutex<Inner>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct Inner {
+    result: Option<FlightResult>,
+    callbacks: Vec<Callback>,
+}
+
+impl Flight {
+    /// Blocks until the flight lands or `bound` passes.
+    pub fn wait(&self, bound: Duration) -> FlightResult {
+        let deadline = Instant::now() + bound;
+        let mut inner = self.inner.lock();
+        while inner.result.is_none() {
+            if self.done.wait_until(&mut inner, deadline).timed_out() && inner.result.is_none() {
+                return Err(Error::new(
+                    crate::error::ErrorCode::Network,
+                    format!("timed out after {} ms waiting for the token fetch in progress", bound.as_millis()),
+                ));
+            }
+        }
+        inner.result.clone().expect("checked above")
+    }
+
+    /// Runs `cb` with the result: now if landed, else when it lands.
+    pub fn on_complete(&self, cb: Callback) {
+        let mut inner = self.inner.lock();
+        match &inner.result {
+            Some(r) => {
+                let r = r.clone();
+                drop(inner);
+                run_callback(cb, &r);
+            }
+            None => inner.callbacks.push(cb),
+        }
+    }
+
+    /// Lands the flight: wakes every waiter, then runs the callbacks.
+    pub fn complete(&self, result: FlightResult) {
+        let callbacks = {
+            let mut inner = self.inner.lock();
+            inner.result = Some(result.clone());
+            std::mem::take(&mut inner.callbacks)
+        };
+        self.done.notify_all();
+        for cb in callbacks {
+            run_callback(cb, &result);
+        }
+    }
+}
+
+/// A panicking callback must not take the fetch thread (and the other
+/// callbacks) down with it.
+fn run_callback(cb: Callback, result: &FlightResult) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match result {
+        Ok(t) => cb(Ok(t)),
+        Err(e) => cb(Err(e)),
+    }));
+}

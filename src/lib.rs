@@ -1,0 +1,49 @@
+//! paytrim-auth: OAuth 2.0 client-credentials tokens from Microsoft Entra ID
+//! (or any OAuth 2.0 server), fetched on library-owned threads, cached per
+//! key, shared by every caller that asks at once, refreshed before they
+//! expire, and handed to C, Java, C# and Node through one C ABI.
+//!
+//! ```no_run
+//! use paytrim_auth::{Client, ClientConfig, Credential};
+//! let mut config = ClientConfig::default();
+//! config.set("tenant", "contoso.onmicrosoft.com")?;
+//! let client = Client::new("11111111-1111-1111-1111-111111111111",
+//!                          Credential::client_secret("your-client-secret"), &config)?;
+//! let token = client.token()?;
+//! println!("Authorization: Bearer {}", token.secret());
+//! # Ok::<(), paytrim_auth::Error>(())
+//! ```
+//!
+//! The Rust API (everything outside `ffi`) is safe Rust and knows nothing of
+//! FFI; `ffi` only converts, checks and delegates.
+
+mod cache;
+mod client;
+mod config;
+mod credential;
+mod error;
+mod fetch;
+mod flight;
+mod protocol;
+mod random;
+mod retry;
+mod secret;
+mod token;
+mod transport;
+
+pub mod ffi;
+
+pub use client::Client;
+pub use config::{ClientAuth, ClientConfig, ProxySetting, CONFIG_KEYS, DEFAULT_AUTHORITY_HOST, DEFAULT_SCOPE, DEFAULT_TENANT};
+pub use credential::Credential;
+pub use error::{Error, ErrorCode, OAuthDetails};
+pub use secret::Secret;
+pub use token::AccessToken;
+
+/// The library version, e.g. `0.1.0`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Number of token keys the process-wide cache holds (diagnostics).
+pub fn cached_keys() -> usize {
+    cache::len()
+}

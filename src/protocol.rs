@@ -1,0 +1,435 @@
+//! The OAuth 2.0 client-credentials exchange as data: the request body and
+//! Basic header we send, and how an answer (status, headers, body) becomes a
+//! token or a categorized error. No I/O happens here.
+
+use crate::error::{Error, ErrorCode, OAuthDetails};
+use crate::secret::Secret;
+use base64::Engine;
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use std::time::{Duration, SystemTime};
+
+/// Largest answer body we read; a token answer is a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// `application/x-www-form-urlencoded` serialization of one value (WHATWG URL
+/// standard): alphanumerics and `*-._` stay, space becomes `+`, every other
+/// byte of the UTF-8 encoding becomes `%XX`.
+pub fn form_encode_value(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in value.as_bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+}
+
+/// `k1=v1&k2=v2`, every key and value form-encoded.
+pub fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(256);
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        form_encode_value(k, &mut out);
+        out.push('=');
+        form_encode_value(v, &mut out);
+    }
+    out
+}
+
+/// The client-credentials request body. With `include_secret` false (HTTP
+/// Basic), the client id still goes in the body, as RFC 6749 allows and
+/// Entra accepts; the secret does not.
+pub fn token_request_body(client_id: &str, secret: &Secret, scope: &str, include_secret: bool) -> Secret {
+    let mut pairs = vec![("grant_type", "client_credentials"), ("client_id", client_id)];
+    if include_secret {
+        pairs.push(("client_secret", secret.expose()));
+    }
+    pairs.push(("scope", scope));
+    Secret::new(form_encode(&pairs))
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1.
+pub fn basic_authorization(client_id: &str, secret: &Secret) -> Secret {
+    let mut raw = String::new();
+    form_encode_value(client_id, &mut raw);
+    raw.push(':');
+    form_encode_value(secret.expose(), &mut raw);
+    let raw = Secret::new(raw);
+    Secret::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw.expose().as_bytes())
+    ))
+}
+
+/// A successful token answer.
+#[derive(Debug)]
+pub struct TokenAnswer {
+    pub access_token: Secret,
+    pub expires_in: Duration,
+    /// Entra's extended lifetime (for outages of its token service); parsed
+    /// and checked, not used for caching.
+    #[allow(dead_code)]
+    pub ext_expires_in: Option<Duration>,
+    pub refresh_in: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+struct RawTokenAnswer {
+    token_type: Option<String>,
+    access_token: Option<String>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    ext_expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    refresh_in: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawErrorAnswer {
+    error: Option<String>,
+    error_description: Option<String>,
+    #[serde(default)]
+    error_codes: Vec<u32>,
+    trace_id: Option<String>,
+    correlation_id: Option<String>,
+    timestamp: Option<String>,
+}
+
+/// Accepts `3599`, `"3599"` (Entra v1, some proxies) and `null`.
+fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Num {
+        N(u64),
+        F(f64),
+        S(String),
+    }
+    match Option::<Num>::deserialize(d)? {
+        None => Ok(None),
+        Some(Num::N(n)) => Ok(Some(n)),
+        Some(Num::F(f)) if f >= 0.0 && f.is_finite() => Ok(Some(f as u64)),
+        Some(Num::F(f)) => Err(de::Error::custom(format!("negative or invalid number {f}"))),
+        Some(Num::S(s)) => s
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| de::Error::custom("a number given as a string is not a whole number")),
+    }
+}
+
+/// What came back over HTTP (the transport fills it in).
+#[derive(Debug)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub retry_after: Option<String>,
+    pub body: Vec<u8>,
+    /// The body was longer than [`MAX_BODY_BYTES`] and was cut there.
+    pub truncated: bool,
+}
+
+/// Context for messages: where we asked, and whether the tenant was one Entra
+/// refuses for this grant.
+pub struct Context<'a> {
+    pub endpoint: &'a str,
+    pub tenantless: bool,
+}
+
+/// AADSTS codes that mean the credential (or the client id) was refused.
+const CREDENTIAL_CODES: &[u32] = &[7000215, 7000216, 7000222, 700016, 700027, 7000112];
+/// AADSTS codes that mean the tenant is wrong or missing.
+const TENANT_CODES: &[u32] = &[90002, 50059, 900023, 90013];
+
+/// Turns an HTTP answer into a token or a categorized error.
+pub fn interpret(answer: &HttpAnswer, cx: &Context<'_>) -> Result<TokenAnswer, Error> {
+    let status = answer.status;
+    if answer.truncated {
+        return Err(Error::new(
+            ErrorCode::Protocol,
+            format!(
+                "the answer from {} (HTTP {status}) exceeds {} bytes; a token answer is a few kilobytes",
+                cx.endpoint, MAX_BODY_BYTES
+            ),
+        )
+        .with_http_status(status));
+    }
+    if (200..300).contains(&status) {
+        return parse_success(answer, cx).map_err(|e| e.with_http_status(status));
+    }
+    Err(classify_failure(answer, cx))
+}
+
+fn parse_success(answer: &HttpAnswer, cx: &Context<'_>) -> Result<TokenAnswer, Error> {
+    let protocol = |why: String| Error::new(ErrorCode::Protocol, format!("unusable token answer from {}: {why}", cx.endpoint));
+    let raw: RawTokenAnswer = serde_json::from_slice(&answer.body).map_err(|e| {
+        protocol(format!(
+            "not JSON ({}{}; a proxy or captive portal may have answered)",
+            describe_body(answer),
+            if e.is_syntax() || e.is_eof() { "" } else { ", wrong field types" }
+        ))
+    })?;
+    let token_type = raw.token_type.unwrap_or_default();
+    if !token_type.eq_ignore_ascii_case("bearer") {
+        return Err(protocol(if token_type.is_empty() {
+            "token_type is missing".to_owned()
+        } else {
+            format!("token_type is '{}', expected Bearer", token_type.chars().take(32).collect::<String>())
+        }));
+    }
+    let token = raw.access_token.unwrap_or_default();
+    if token.is_empty() {
+        return Err(protocol("access_token is missing or empty".to_owned()));
+    }
+    if token.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+        return Err(protocol("access_token contains spaces or control characters".to_owned()));
+    }
+    let expires_in = raw
+        .expires_in
+        .ok_or_else(|| protocol("expires_in is missing".to_owned()))?;
+    if expires_in == 0 {
+        return Err(protocol("expires_in is 0".to_owned()));
+    }
+    Ok(TokenAnswer {
+        access_token: Secret::new(token),
+        expires_in: Duration::from_secs(expires_in),
+        ext_expires_in: raw.ext_expires_in.map(Duration::from_secs),
+        refresh_in: raw.refresh_in.filter(|&r| r > 0).map(Duration::from_secs),
+    })
+}
+
+fn classify_failure(answer: &HttpAnswer, cx: &Context<'_>) -> Error {
+    let status = answer.status;
+    let raw: Option<RawErrorAnswer> = serde_json::from_slice(&answer.body).ok();
+    let retry_after = answer.retry_after.as_deref().and_then(parse_retry_after);
+    let oauth = raw
+        .map(|r| OAuthDetails {
+            error: r.error.filter(|s| !s.is_empty()),
+            error_description: r.error_description,
+            error_codes: r.error_codes,
+            trace_id: r.trace_id,
+            correlation_id: r.correlation_id,
+            timestamp: r.timestamp,
+        })
+        .filter(|o| o.error.is_some());
+
+    let code = match (&oauth, status) {
+        (_, 429) => ErrorCode::Throttled,
+        (_, 408) => ErrorCode::Network,
+        (_, 500..=599) => ErrorCode::Server,
+        (Some(o), _) if o.error_codes.iter().any(|c| TENANT_CODES.contains(c)) => ErrorCode::TenantNotFound,
+        (Some(o), _)
+            if o.error_codes.iter().any(|c| CREDENTIAL_CODES.contains(c))
+                || matches!(o.error.as_deref(), Some("invalid_client" | "unauthorized_client")) =>
+        {
+            ErrorCode::CredentialRejected
+        }
+        (Some(_), _) => ErrorCode::RequestRejected,
+        (None, _) => ErrorCode::Protocol,
+    };
+
+    let mut msg = match code {
+        ErrorCode::Throttled => format!("throttled by {} (HTTP 429)", cx.endpoint),
+        ErrorCode::Server => format!("server error from {} (HTTP {status})", cx.endpoint),
+        ErrorCode::Network => format!("request timeout reported by {} (HTTP 408)", cx.endpoint),
+        ErrorCode::TenantNotFound => format!("tenant refused by {} (HTTP {status})", cx.endpoint),
+        ErrorCode::CredentialRejected => format!("credential rejected by {} (HTTP {status})", cx.endpoint),
+        ErrorCode::RequestRejected => format!("request rejected by {} (HTTP {status})", cx.endpoint),
+        _ => format!(
+            "unexpected answer from {} (HTTP {status}, {}); a proxy may have answered",
+            cx.endpoint,
+            describe_body(answer)
+        ),
+    };
+    if let Some(o) = &oauth {
+        msg.push_str(": ");
+        msg.push_str(o.error.as_deref().unwrap_or(""));
+        if let Some(first) = o.error_description.as_deref().and_then(|d| d.lines().next()) {
+            msg.push_str(": ");
+            msg.push_str(first.trim());
+        }
+    } else if !matches!(code, ErrorCode::Protocol) && !answer.body.is_empty() {
+        msg.push_str(&format!(" ({})", describe_body(answer)));
+    }
+    if let Some(after) = retry_after {
+        msg.push_str(&format!("; retry after {}s", after.as_secs_f64().ceil() as u64));
+    }
+    if code == ErrorCode::TenantNotFound && cx.tenantless {
+        msg.push_str(
+            ". Entra needs your tenant for the client-credentials grant: configure your tenant ID \
+             (config key 'tenant', e.g. the directory GUID or contoso.onmicrosoft.com) instead of a \
+             tenant-less authority such as 'common' or 'organizations'",
+        );
+    }
+
+    let mut err = Error::new(code, msg).with_http_status(status).with_retry_after(retry_after);
+    if let Some(o) = oauth {
+        err = err.with_oauth(o);
+    }
+    err
+}
+
+/// A short description of a body that is not what we expected, never its text
+/// (it could echo something sensitive).
+fn describe_body(answer: &HttpAnswer) -> String {
+    let ct = answer.content_type.as_deref().unwrap_or("no content type");
+    let looks_html = answer
+        .body
+        .iter()
+        .take(512)
+        .copied()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(1)
+        .any(|b| b == b'<');
+    format!(
+        "{} bytes of {ct}{}",
+        answer.body.len(),
+        if looks_html { ", an HTML page" } else { "" }
+    )
+}
+
+/// `Retry-After` in both its forms: delay-seconds, or an HTTP-date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = parse_http_date(v)?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires
+/// senders to use.
+pub fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    let day: u64 = parts[1].parse().ok()?;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == parts[2])? as u64
+        + 1;
+    let year: u64 = parts[3].parse().ok()?;
+    let hms: Vec<u64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    if hms.len() != 3 || day == 0 || day > 31 || year < 1970 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 {
+        return None;
+    }
+    // Days from civil date (Howard Hinnant's algorithm).
+    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(body: &str) -> HttpAnswer {
+        HttpAnswer { status: 200, content_type: Some("application/json".into()), retry_after: None, body: body.as_bytes().to_vec(), truncated: false }
+    }
+    const CX: Context<'static> = Context { endpoint: "https://login.example/t/oauth2/v2.0/token", tenantless: true };
+
+    #[test]
+    fn form_encoding_keeps_special_characters_intact() {
+        assert_eq!(form_encode(&[("a", "x+y%z&w=v:/ é")]), "a=x%2By%25z%26w%3Dv%3A%2F+%C3%A9");
+        let body = token_request_body("id", &Secret::new("s"), "https://graph.microsoft.com/.default", true);
+        assert_eq!(
+            body.expose(),
+            "grant_type=client_credentials&client_id=id&client_secret=s&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
+        );
+        let basic = token_request_body("id", &Secret::new("s"), "x", false);
+        assert!(!basic.expose().contains("client_secret"));
+    }
+
+    #[test]
+    fn basic_header_form_encodes_then_base64s() {
+        let h = basic_authorization("my id", &Secret::new("p:w+"));
+        // base64("my+id:p%3Aw%2B")
+        assert_eq!(h.expose(), "Basic bXkraWQ6cCUzQXclMkI=");
+    }
+
+    #[test]
+    fn numbers_may_be_strings() {
+        let t = interpret(&ok(r#"{"token_type":"bearer","expires_in":"3599","ext_expires_in":"3599","refresh_in":"1800","access_token":"abc"}"#), &CX).unwrap();
+        assert_eq!(t.expires_in, Duration::from_secs(3599));
+        assert_eq!(t.refresh_in, Some(Duration::from_secs(1800)));
+        assert_eq!(t.access_token.expose(), "abc");
+    }
+
+    #[test]
+    fn bad_success_answers_are_protocol_errors() {
+        for body in [
+            r#"{"token_type":"Bearer","expires_in":3599}"#,
+            r#"{"token_type":"Bearer","expires_in":3599,"access_token":""}"#,
+            r#"{"token_type":"mac","expires_in":3599,"access_token":"a"}"#,
+            r#"{"token_type":"Bearer","access_token":"a"}"#,
+            r#"{"token_type":"Bearer","expires_in":"soon","access_token":"a"}"#,
+            "<html><body>Proxy login</body></html>",
+            r#"{"token_type":"Bearer","access_token":"ey"#,
+        ] {
+            let e = interpret(&ok(body), &CX).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Protocol, "{body}");
+            assert_eq!(e.http_status(), Some(200));
+        }
+        let html = interpret(&ok("<html>hi</html>"), &CX).unwrap_err();
+        assert!(html.message().contains("HTML"), "{}", html.message());
+    }
+
+    #[test]
+    fn entra_errors_are_categorized_with_their_details() {
+        let body = r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: t\r\nCorrelation ID: c","error_codes":[7000215],"timestamp":"2026-01-01 00:00:00Z","trace_id":"t-1","correlation_id":"c-1"}"#;
+        let a = HttpAnswer { status: 401, content_type: None, retry_after: None, body: body.into(), truncated: false };
+        let e = interpret(&a, &CX).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CredentialRejected);
+        assert_eq!(e.aadsts_codes(), &[7000215]);
+        assert_eq!(e.trace_id(), Some("t-1"));
+        assert_eq!(e.correlation_id(), Some("c-1"));
+        assert!(e.message().contains("AADSTS7000215: Invalid client secret provided."));
+        assert!(!e.message().contains("Trace ID: t\r"));
+
+        let tenant = r#"{"error":"invalid_request","error_description":"AADSTS50059: No tenant-identifying information found","error_codes":[50059]}"#;
+        let a = HttpAnswer { status: 400, content_type: None, retry_after: None, body: tenant.into(), truncated: false };
+        let e = interpret(&a, &CX).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TenantNotFound);
+        assert!(e.message().contains("configure your tenant ID"), "{}", e.message());
+
+        let scope = r#"{"error":"invalid_scope","error_codes":[1002012]}"#;
+        let a = HttpAnswer { status: 400, content_type: None, retry_after: None, body: scope.into(), truncated: false };
+        assert_eq!(interpret(&a, &CX).unwrap_err().code(), ErrorCode::RequestRejected);
+    }
+
+    #[test]
+    fn throttling_and_server_errors_keep_retry_after() {
+        let a = HttpAnswer { status: 429, content_type: None, retry_after: Some("7".into()), body: vec![], truncated: false };
+        let e = interpret(&a, &CX).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Throttled);
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+        let a = HttpAnswer { status: 502, content_type: Some("text/html".into()), retry_after: None, body: b"<html>bad gateway</html>".to_vec(), truncated: false };
+        let e = interpret(&a, &CX).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Server);
+        assert!(e.message().contains("HTML"));
+    }
+
+    #[test]
+    fn http_dates() {
+        let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(), 784111777);
+        assert!(parse_http_date("yesterday").is_none());
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after(" 12 "), Some(Duration::from_secs(12)));
+    }
+}

@@ -1,0 +1,162 @@
+//! An access token and the instants that govern it: when it truly expires,
+//! and when a refresh should start. Instants are monotonic, measured from
+//! when the request that obtained the token was sent, so neither wall-clock
+//! jumps nor network latency can stretch a token's life.
+
+use crate::protocol::TokenAnswer;
+use crate::random;
+use crate::secret::Secret;
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Tokens of this lifetime or longer are refreshed at half-life.
+const LONG_LIVED: Duration = Duration::from_secs(2 * 3600);
+/// Largest random advance of a refresh, spreading refreshes of many processes.
+const MAX_REFRESH_JITTER: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct AccessToken {
+    secret: Secret,
+    expires_at: Instant,
+    expires_on: SystemTime,
+    refresh_at: Instant,
+    lifetime: Duration,
+}
+
+impl AccessToken {
+    /// `sent_at`/`sent_wall`: when the request that got this answer was sent.
+    pub(crate) fn from_answer(
+        answer: TokenAnswer,
+        sent_at: Instant,
+        sent_wall: SystemTime,
+        refresh_margin: Duration,
+    ) -> AccessToken {
+        let lifetime = answer.expires_in;
+        let margin = refresh_margin.min(lifetime / 2);
+        let mut refresh = lifetime - margin;
+        if let Some(r) = answer.refresh_in {
+            refresh = refresh.min(r);
+        }
+        if lifetime >= LONG_LIVED {
+            refresh = refresh.min(lifetime / 2);
+        }
+        refresh -= random::duration_up_to(MAX_REFRESH_JITTER.min(refresh / 20));
+        AccessToken {
+            secret: answer.access_token,
+            expires_at: sent_at + lifetime,
+            expires_on: sent_wall + lifetime,
+            refresh_at: sent_at + refresh,
+            lifetime,
+        }
+    }
+
+    /// The token to put after `Bearer ` in the Authorization header.
+    pub fn secret(&self) -> &str {
+        self.secret.expose()
+    }
+
+    /// Always `Bearer`: other token types are refused when they arrive.
+    pub fn token_type(&self) -> &'static str {
+        "Bearer"
+    }
+
+    /// Wall-clock expiry.
+    pub fn expires_on(&self) -> SystemTime {
+        self.expires_on
+    }
+
+    /// Wall-clock expiry in milliseconds since the Unix epoch.
+    pub fn expires_on_unix_ms(&self) -> i64 {
+        self.expires_on
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    /// Time left before expiry (zero once expired).
+    pub fn expires_in(&self) -> Duration {
+        self.expires_at.saturating_duration_since(Instant::now())
+    }
+
+    /// The lifetime the server granted.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    pub(crate) fn expires_at(&self) -> Instant {
+        self.expires_at
+    }
+
+    pub(crate) fn refresh_at(&self) -> Instant {
+        self.refresh_at
+    }
+
+    /// The documented answer shape, `expires_in` counting the seconds left:
+    /// `{"token_type":"Bearer","expires_in":3599,"access_token":"..."}`.
+    pub fn to_json(&self) -> Secret {
+        let mut out = String::with_capacity(self.secret.len() + 64);
+        out.push_str(r#"{"token_type":"Bearer","expires_in":"#);
+        out.push_str(&self.expires_in().as_secs().to_string());
+        out.push_str(r#","access_token":"#);
+        // Tokens are checked on arrival to hold no control characters; JSON
+        // escaping still covers quotes and backslashes.
+        out.push_str(&serde_json::to_string(self.secret.expose()).unwrap_or_default());
+        out.push('}');
+        Secret::new(out)
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("secret", &"<redacted>")
+            .field("expires_in", &self.expires_in())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(expires: u64, refresh_in: Option<u64>) -> TokenAnswer {
+        TokenAnswer {
+            access_token: Secret::new("tok\"en"),
+            expires_in: Duration::from_secs(expires),
+            ext_expires_in: None,
+            refresh_in: refresh_in.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn refresh_points() {
+        let now = Instant::now();
+        let wall = SystemTime::now();
+        let margin = Duration::from_secs(300);
+        // One hour: refresh 300 s before expiry, minus at most 5% jitter.
+        let t = AccessToken::from_answer(answer(3600, None), now, wall, margin);
+        let r = t.refresh_at() - now;
+        assert!(r <= Duration::from_secs(3300) && r >= Duration::from_secs(3300 - 60), "{r:?}");
+        assert_eq!(t.expires_at() - now, Duration::from_secs(3600));
+        // refresh_in wins when earlier.
+        let t = AccessToken::from_answer(answer(3600, Some(1800)), now, wall, margin);
+        assert!(t.refresh_at() - now <= Duration::from_secs(1800));
+        // Long-lived tokens refresh at half-life.
+        let t = AccessToken::from_answer(answer(24 * 3600, None), now, wall, margin);
+        assert!(t.refresh_at() - now <= Duration::from_secs(12 * 3600));
+        // Short tokens: the margin is capped at half the lifetime.
+        let t = AccessToken::from_answer(answer(60, None), now, wall, margin);
+        let r = t.refresh_at() - now;
+        assert!(r <= Duration::from_secs(30) && r >= Duration::from_millis(28_500), "{r:?}");
+    }
+
+    #[test]
+    fn json_matches_the_documented_shape_and_debug_hides_the_token() {
+        let t = AccessToken::from_answer(answer(3599, None), Instant::now(), SystemTime::now(), Duration::ZERO);
+        let v: serde_json::Value = serde_json::from_str(t.to_json().expose()).unwrap();
+        assert_eq!(v["token_type"], "Bearer");
+        assert_eq!(v["access_token"], "tok\"en");
+        assert!(v["expires_in"].as_u64().unwrap() >= 3598);
+        assert!(!format!("{t:?}").contains("tok"));
+    }
+}

@@ -1,0 +1,358 @@
+//! HTTPS to the token endpoint: ureq over rustls, trusting the system's roots
+//! plus an optional CA file, with finite timeouts, no redirects, an optional
+//! proxy, and the request headers that help operators trace a request.
+
+use crate::config::{ClientConfig, ProxySetting};
+use crate::error::{Error, ErrorCode};
+use crate::protocol::{HttpAnswer, MAX_BODY_BYTES};
+use crate::random;
+use crate::secret::Secret;
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+pub const SKU: &str = "paytrim-auth";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One configured connection to one token endpoint.
+pub struct Transport {
+    agent: ureq::Agent,
+    endpoint: String,
+    proxy: Option<String>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("endpoint", &self.endpoint)
+            .field("proxy", &self.proxy.as_deref().map(redact_userinfo))
+            .finish()
+    }
+}
+
+/// One request to send: the form body and, for `client_secret_basic`, the
+/// Authorization header value.
+pub struct TokenRequest<'a> {
+    pub body: &'a Secret,
+    pub authorization: Option<&'a Secret>,
+    /// Fresh per attempt; Entra echoes it as the correlation id.
+    pub client_request_id: &'a str,
+    pub timeout: Duration,
+}
+
+impl Transport {
+    pub fn new(config: &ClientConfig) -> Result<Transport, Error> {
+        let endpoint = config.token_endpoint();
+        let url = crate::config::parse_endpoint(&endpoint)
+            .map_err(|why| Error::invalid_argument(format!("token endpoint: {why}")))?;
+        let tls = tls_config(config.ca_file.as_deref())?;
+        let proxy = select_proxy(&config.proxy, &url, &|k| std::env::var(k).ok());
+        let mut builder = ureq::AgentBuilder::new()
+            .tls_config(tls)
+            .timeout_connect(config.connect_timeout)
+            .redirects(0)
+            .user_agent(&format!("{SKU}/{VERSION} (rust; {})", std::env::consts::OS))
+            .max_idle_connections_per_host(2)
+            .try_proxy_from_env(false);
+        if let Some(p) = &proxy {
+            let parsed = ureq::Proxy::new(p).map_err(|e| {
+                Error::invalid_argument(format!("proxy '{}' is not usable: {e}", redact_userinfo(p)))
+            })?;
+            builder = builder.proxy(parsed);
+        }
+        Ok(Transport { agent: builder.build(), endpoint, proxy })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The proxy in use, with any password hidden.
+    pub fn proxy(&self) -> Option<String> {
+        self.proxy.as_deref().map(redact_userinfo)
+    }
+
+    /// Sends one POST. HTTP error statuses come back as answers; only
+    /// transport failures (connect, TLS, timeout, reset) are errors here.
+    pub fn post(&self, req: &TokenRequest<'_>) -> Result<HttpAnswer, Error> {
+        let mut r = self
+            .agent
+            .post(&self.endpoint)
+            .timeout(req.timeout)
+            .set("Content-Type", "application/x-www-form-urlencoded")
+            .set("Accept", "application/json")
+            .set("client-request-id", req.client_request_id)
+            .set("return-client-request-id", "true")
+            .set("x-client-SKU", SKU)
+            .set("x-client-Ver", VERSION)
+            .set("x-client-OS", std::env::consts::OS);
+        if let Some(auth) = req.authorization {
+            r = r.set("Authorization", auth.expose());
+        }
+        let response = match r.send_string(req.body.expose()) {
+            Ok(resp) => resp,
+            Err(ureq::Error::Status(_, resp)) => resp,
+            Err(ureq::Error::Transport(t)) => return Err(self.transport_error(&t, req.timeout)),
+        };
+        let status = response.status();
+        let content_type = response.header("content-type").map(str::to_owned);
+        let retry_after = response.header("retry-after").map(str::to_owned);
+        let mut body = Vec::new();
+        let read = response
+            .into_reader()
+            .take(MAX_BODY_BYTES as u64 + 1)
+            .read_to_end(&mut body);
+        if let Err(e) = read {
+            return Err(self.io_error(&e, req.timeout, "while reading the answer"));
+        }
+        let truncated = body.len() > MAX_BODY_BYTES;
+        body.truncate(MAX_BODY_BYTES);
+        Ok(HttpAnswer { status, content_type, retry_after, body, truncated })
+    }
+
+    fn transport_error(&self, t: &ureq::Transport, timeout: Duration) -> Error {
+        if let Some(tls) = find_tls_error(t) {
+            return Error::new(
+                ErrorCode::Tls,
+                format!(
+                    "TLS handshake with {} failed: {tls}{}",
+                    self.endpoint,
+                    tls_hint(&tls)
+                ),
+            );
+        }
+        if let Some(io) = find_io_error(t) {
+            return self.io_error(io, timeout, "");
+        }
+        let via = self.proxy().map(|p| format!(" via proxy {p}")).unwrap_or_default();
+        Error::new(ErrorCode::Network, format!("could not reach {}{via}: {t}", self.endpoint))
+    }
+
+    fn io_error(&self, e: &std::io::Error, timeout: Duration, when: &str) -> Error {
+        use std::io::ErrorKind as K;
+        if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+            return Error::new(
+                ErrorCode::Tls,
+                format!("TLS with {} failed: {tls}{}", self.endpoint, tls_hint(tls)),
+            );
+        }
+        let via = self.proxy().map(|p| format!(" via proxy {p}")).unwrap_or_default();
+        let what = match e.kind() {
+            K::TimedOut | K::WouldBlock => format!("timed out after {} ms", timeout.as_millis()),
+            K::ConnectionRefused => "connection refused".to_owned(),
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                format!("connection closed by the server ({e})")
+            }
+            _ => e.to_string(),
+        };
+        let sep = if when.is_empty() { "" } else { " " };
+        Error::new(ErrorCode::Network, format!("request to {}{via} failed{sep}{when}: {what}", self.endpoint))
+    }
+}
+
+fn tls_hint(e: &rustls::Error) -> &'static str {
+    match e {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+            " (the server's certificate is not signed by a trusted CA; set 'ca_file' to trust a corporate or test CA)"
+        }
+        rustls::Error::InvalidCertificate(
+            rustls::CertificateError::NotValidForName | rustls::CertificateError::NotValidForNameContext { .. },
+        ) => " (the certificate does not name this host)",
+        _ => "",
+    }
+}
+
+fn find_tls_error(t: &ureq::Transport) -> Option<rustls::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(t);
+    while let Some(e) = cur {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls.clone());
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return Some(tls.clone());
+            }
+        }
+        cur = e.source();
+    }
+    None
+}
+
+fn find_io_error(t: &ureq::Transport) -> Option<&std::io::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(t);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// A fresh random (version 4) UUID, for `client-request-id`.
+pub fn new_request_id() -> String {
+    let mut b = random::bytes16();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// System roots, loaded once per process (reading them costs milliseconds).
+static SYSTEM_ROOTS: Lazy<Vec<rustls::pki_types::CertificateDer<'static>>> = Lazy::new(|| {
+    let found = rustls_native_certs::load_native_certs();
+    found.certs
+});
+
+/// TLS configurations, one per CA file, shared by every client that uses it.
+static TLS_CONFIGS: Lazy<Mutex<HashMap<Option<PathBuf>, Arc<rustls::ClientConfig>>>> =
+    Lazy::new(|| Mutex::new(HashMap::new()));
+
+fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Error> {
+    let key = ca_file.map(Path::to_path_buf);
+    if let Some(c) = TLS_CONFIGS.lock().get(&key) {
+        return Ok(c.clone());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(SYSTEM_ROOTS.iter().cloned());
+    if added == 0 {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    if let Some(path) = ca_file {
+        let bad = |why: String| Error::invalid_argument(format!("config key 'ca_file': {why}"));
+        let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read '{}': {e}", path.display())))?;
+        let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(format!("'{}' is not valid PEM: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(bad(format!("'{}' contains no PEM certificate", path.display())));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| bad(format!("a certificate in '{}' is unusable: {e}", path.display())))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::internal(format!("TLS setup failed: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let config = Arc::new(config);
+    TLS_CONFIGS.lock().insert(key, config.clone());
+    Ok(config)
+}
+
+/// The proxy for `url`: the configured one, or the environment's
+/// (`HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`, either case) unless `NO_PROXY`
+/// matches the host.
+pub(crate) fn select_proxy(
+    setting: &ProxySetting,
+    url: &Url,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    match setting {
+        ProxySetting::Disabled => None,
+        ProxySetting::Url(p) => Some(p.clone()),
+        ProxySetting::FromEnvironment => {
+            let first = |names: &[&str]| {
+                names.iter().find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+            };
+            let proxy = if url.scheme() == "https" {
+                first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
+            } else {
+                first(&["http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy"])
+            }?;
+            let no_proxy = first(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+            let host = url.host_str().unwrap_or("").trim_matches(|c| c == '[' || c == ']');
+            if no_proxy_matches(&no_proxy, host) {
+                None
+            } else {
+                Some(proxy.trim().to_owned())
+            }
+        }
+    }
+}
+
+/// curl's NO_PROXY rules: `*` matches all; otherwise each comma-separated
+/// entry matches the host itself or any subdomain (a leading `.` is ignored);
+/// a port suffix on an entry is ignored.
+pub(crate) fn no_proxy_matches(no_proxy: &str, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    no_proxy.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
+        if entry == "*" {
+            return true;
+        }
+        let entry = entry.trim_start_matches('.').to_ascii_lowercase();
+        let entry = entry.trim_matches(|c| c == '[' || c == ']');
+        let entry = match entry.rsplit_once(':') {
+            Some((h, port)) if !h.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => entry,
+        };
+        host == entry || host.ends_with(&format!(".{entry}"))
+    })
+}
+
+fn redact_userinfo(proxy: &str) -> String {
+    match Url::parse(proxy) {
+        Ok(mut u) if u.password().is_some() || !u.username().is_empty() => {
+            let _ = u.set_username("***");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => proxy.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_v4_uuids() {
+        let a = new_request_id();
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert_ne!(a, new_request_id());
+    }
+
+    #[test]
+    fn no_proxy_rules() {
+        assert!(no_proxy_matches("*", "login.microsoftonline.com"));
+        assert!(no_proxy_matches("example.com, .microsoftonline.com", "login.microsoftonline.com"));
+        assert!(no_proxy_matches("microsoftonline.com", "login.microsoftonline.com"));
+        assert!(no_proxy_matches("127.0.0.1:8080", "127.0.0.1"));
+        assert!(!no_proxy_matches("online.com", "login.microsoftonline.com"));
+        assert!(!no_proxy_matches("", "login.microsoftonline.com"));
+        assert!(no_proxy_matches("::1", "::1"));
+    }
+
+    #[test]
+    fn proxy_selection_reads_the_environment() {
+        let url = Url::parse("https://login.microsoftonline.com/x").unwrap();
+        let env = |k: &str| match k {
+            "HTTPS_PROXY" => Some("http://proxy:3128".to_owned()),
+            "NO_PROXY" => Some("localhost".to_owned()),
+            _ => None,
+        };
+        assert_eq!(select_proxy(&ProxySetting::FromEnvironment, &url, &env).as_deref(), Some("http://proxy:3128"));
+        assert_eq!(select_proxy(&ProxySetting::Disabled, &url, &env), None);
+        let local = Url::parse("https://localhost:8443/x").unwrap();
+        assert_eq!(select_proxy(&ProxySetting::FromEnvironment, &local, &env), None);
+        assert_eq!(
+            select_proxy(&ProxySetting::Url("http://p:1".into()), &local, &env).as_deref(),
+            Some("http://p:1")
+        );
+    }
+
+    #[test]
+    fn proxy_passwords_are_hidden() {
+        assert_eq!(redact_userinfo("http://bob:pw@proxy:3128"), "http://***@proxy:3128/");
+    }
+}
