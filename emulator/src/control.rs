@@ -1,0 +1,93 @@
+//! The control API under `/_emulator/`, served on both listeners.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::faults::parse_faults;
+use crate::http::{Request, Response};
+use crate::state::{Client, Shared};
+
+pub(crate) const PREFIX: &str = "/_emulator/";
+
+fn ok() -> Response {
+    Response::json(200, &json!({"ok": true}))
+}
+
+fn bad(msg: impl Into<String>) -> Response {
+    Response::json(400, &json!({"ok": false, "error": msg.into()}))
+}
+
+#[derive(Deserialize)]
+struct NewClient {
+    client_id: String,
+    client_secret: String,
+    #[serde(default)]
+    expired: bool,
+}
+
+pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
+    let what = req.path[PREFIX.len()..].trim_end_matches('/');
+    let get = req.method == "GET" || req.method == "HEAD";
+    let post = req.method == "POST";
+    match (what, get, post) {
+        ("stats", true, _) => {
+            let st = shared.lock();
+            Response::json(
+                200,
+                &json!({"token_requests": st.token_requests, "tokens_issued": st.tokens_issued}),
+            )
+        }
+        ("requests", true, _) => {
+            let st = shared.lock();
+            let v = serde_json::to_value(&st.requests).unwrap_or(Value::Null);
+            Response::json(200, &v)
+        }
+        ("config", true, _) => Response::json(200, &shared.lock().knobs.to_json()),
+        ("faults", true, _) => {
+            let st = shared.lock();
+            Response::json(
+                200,
+                &serde_json::to_value(&st.faults).unwrap_or(Value::Null),
+            )
+        }
+        ("config", _, true) => match serde_json::from_slice::<Value>(&req.body) {
+            Ok(v) => match shared.lock().knobs.apply_json(&v) {
+                Ok(()) => ok(),
+                Err(e) => bad(e),
+            },
+            Err(e) => bad(format!("invalid JSON: {e}")),
+        },
+        ("faults", _, true) => match parse_faults(&req.body) {
+            Ok(f) => {
+                shared.lock().faults.extend(f);
+                ok()
+            }
+            Err(e) => bad(e),
+        },
+        ("clients", _, true) => match serde_json::from_slice::<NewClient>(&req.body) {
+            Ok(c) if !c.client_id.is_empty() => {
+                shared.lock().clients.insert(
+                    c.client_id,
+                    Client {
+                        secret: c.client_secret,
+                        expired: c.expired,
+                    },
+                );
+                ok()
+            }
+            Ok(_) => bad("client_id must not be empty"),
+            Err(e) => bad(format!("invalid client: {e}")),
+        },
+        ("reset", _, true) => {
+            shared.lock().reset();
+            ok()
+        }
+        ("stats" | "requests" | "config" | "faults" | "clients" | "reset", _, _) => {
+            Response::json(405, &json!({"ok": false, "error": "method not allowed"}))
+        }
+        _ => Response::json(
+            404,
+            &json!({"ok": false, "error": "no such control endpoint"}),
+        ),
+    }
+}
