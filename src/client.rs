@@ -235,13 +235,24 @@ fn run_flight(slot: &Slot, fetcher: &Fetcher, flight: &Flight) {
                 if throttled_until.is_some() {
                     st.throttled_until = throttled_until;
                 }
-                let jitter = random::duration_up_to(BACKGROUND_RETRY / 3);
-                st.next_background = Some(Instant::now() + BACKGROUND_RETRY - BACKGROUND_RETRY / 6 + jitter);
+                st.next_background = Some(next_background_attempt(slot.token.load().as_deref()));
                 Err(e)
             }
         }
     };
     flight.complete(landed);
+}
+
+/// After a failed refresh: about 30 s (±5 s), but never so late that a
+/// still-valid token would expire first: at most a third of its life left.
+fn next_background_attempt(current: Option<&AccessToken>) -> Instant {
+    let now = Instant::now();
+    let jittered = BACKGROUND_RETRY - BACKGROUND_RETRY / 6 + random::duration_up_to(BACKGROUND_RETRY / 3);
+    let wait = match current {
+        Some(t) if t.expires_at() > now => jittered.min((t.expires_at() - now) / 3),
+        _ => jittered,
+    };
+    now + wait
 }
 
 fn throttled(left: Duration, endpoint: &str) -> Error {

@@ -1,1 +1,445 @@
-//! JNI glue for the Java wrapper (bindings/java). Filled in by the Java wrapper work.
+//! JNI glue for the Java wrapper (bindings/java, class
+//! `com.paytrim.auth.NativeBridge`). Like the C ABI it only converts, checks
+//! and delegates to the Rust core (`Client`, `ClientConfig`, `Credential`,
+//! `Error`). Every entry point runs behind a panic boundary; every failure
+//! becomes a pending Java exception, never a crash or an unwind into the JVM.
+//!
+//! Handles are `Box<Client>` pointers carried as `long`. The Java side
+//! guarantees that `freeClient` never races with a call using the handle (it
+//! counts calls in flight and frees after the last one).
+//!
+//! Speed: the cache-hit path of `getToken` is one JNI call that creates one
+//! `String` and writes the expiry into a caller-supplied `long[1]`; classes
+//! and method ids are looked up once, in `init`.
+//!
+//! These are JNI exports (`extern "system"`, `Java_*`), not part of the C
+//! ABI: cbindgen skips `extern "system"` functions and this module is excluded
+//! from the header (checked by bindings/java's tests).
+//!
+//! cbindgen:ignore
+
+#![allow(non_snake_case)]
+
+use crate::client::Client;
+use crate::config::ClientConfig;
+use crate::credential::Credential;
+use crate::error::Error;
+use crate::token::AccessToken;
+use jni::objects::{
+    GlobalRef, JClass, JLongArray, JMethodID, JObject, JObjectArray, JStaticMethodID, JString, JThrowable, JValue,
+};
+use jni::signature::{Primitive, ReturnType};
+use jni::sys::{jint, jlong, jstring, jvalue};
+use jni::{JNIEnv, JavaVM};
+use once_cell::sync::OnceCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+/// Classes and method ids, looked up once by `NativeBridge.init`.
+struct Cache {
+    vm: JavaVM,
+    /// `com.paytrim.auth.NativeBridge`
+    bridge: GlobalRef,
+    /// `static void asyncResult(Object future, String token, long expiresOnUnixMs, Throwable error)`
+    async_result: JStaticMethodID,
+    /// `com.paytrim.auth.PaytrimAuthException`
+    exception: GlobalRef,
+    /// `PaytrimAuthException(int code, String message, boolean retryable, int httpStatus,
+    ///  String oauthError, String oauthErrorDescription, int[] aadstsCodes, String traceId,
+    ///  String correlationId, String clientRequestId, String timestamp, long retryAfterMs)`
+    exception_ctor: JMethodID,
+}
+
+static CACHE: OnceCell<Cache> = OnceCell::new();
+
+const ASYNC_RESULT_SIG: &str = "(Ljava/lang/Object;Ljava/lang/String;JLjava/lang/Throwable;)V";
+const EXCEPTION_CTOR_SIG: &str = "(ILjava/lang/String;ZILjava/lang/String;Ljava/lang/String;[ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;J)V";
+
+/// Why an entry point failed.
+enum Failure {
+    /// A core error: thrown as `PaytrimAuthException`.
+    Core(Error),
+    /// A JNI call failed; usually a Java exception is already pending.
+    Jni(jni::errors::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+impl From<jni::errors::Error> for Failure {
+    fn from(e: jni::errors::Error) -> Self {
+        Failure::Jni(e)
+    }
+}
+
+type JResult<T> = Result<T, Failure>;
+
+/// The panic boundary of every entry point: runs `body`; on failure or panic
+/// leaves a Java exception pending and returns `fallback`.
+fn boundary<'local, T>(
+    env: &mut JNIEnv<'local>,
+    fallback: T,
+    body: impl FnOnce(&mut JNIEnv<'local>) -> JResult<T>,
+) -> T {
+    let outcome = catch_unwind(AssertUnwindSafe(|| body(env)));
+    match outcome {
+        Ok(Ok(v)) => v,
+        Ok(Err(Failure::Core(e))) => {
+            throw_error(env, &e);
+            fallback
+        }
+        Ok(Err(Failure::Jni(e))) => {
+            if !env.exception_check().unwrap_or(true) {
+                throw_error(env, &Error::internal(format!("JNI call failed: {e}")));
+            }
+            fallback
+        }
+        Err(_) => {
+            if !env.exception_check().unwrap_or(true) {
+                throw_error(env, &Error::internal("internal error (caught panic in the JNI glue); please report this bug"));
+            }
+            fallback
+        }
+    }
+}
+
+fn cache() -> Result<&'static Cache, Error> {
+    CACHE
+        .get()
+        .ok_or_else(|| Error::internal("NativeBridge.init was not called; load the library through com.paytrim.auth"))
+}
+
+/// Leaves a `PaytrimAuthException` for `e` pending (or, if even that fails,
+/// whatever exception the failing JNI call left, or a `RuntimeException`).
+fn throw_error(env: &mut JNIEnv, e: &Error) {
+    let thrown = new_exception(env, e).and_then(|ex| env.throw(ex).map_err(Failure::Jni));
+    if thrown.is_err() && !env.exception_check().unwrap_or(true) {
+        let _ = env.throw_new("java/lang/RuntimeException", e.message());
+    }
+}
+
+fn opt_string<'local>(env: &JNIEnv<'local>, s: Option<&str>) -> JResult<JObject<'local>> {
+    match s {
+        Some(s) => Ok(env.new_string(s)?.into()),
+        None => Ok(JObject::null()),
+    }
+}
+
+/// A new `PaytrimAuthException` carrying every detail of `e`.
+fn new_exception<'local>(env: &mut JNIEnv<'local>, e: &Error) -> JResult<JThrowable<'local>> {
+    let c = cache()?;
+    let message = env.new_string(e.message())?;
+    let oauth_error = opt_string(env, e.oauth_error())?;
+    let description = opt_string(env, e.oauth().error_description.as_deref())?;
+    let codes = e.aadsts_codes();
+    let aadsts = env.new_int_array(codes.len() as jint)?;
+    let codes_i32: Vec<jint> = codes.iter().map(|&n| n as jint).collect();
+    env.set_int_array_region(&aadsts, 0, &codes_i32)?;
+    let trace = opt_string(env, e.trace_id())?;
+    let correlation = opt_string(env, e.correlation_id())?;
+    let request_id = opt_string(env, e.client_request_id())?;
+    let timestamp = opt_string(env, e.oauth().timestamp.as_deref())?;
+    let retry_after_ms: jlong = e.retry_after().map(|d| d.as_millis().min(i64::MAX as u128) as jlong).unwrap_or(-1);
+    let args: [jvalue; 12] = [
+        JValue::Int(e.code().as_u32() as jint).as_jni(),
+        JValue::Object(&message).as_jni(),
+        JValue::Bool(e.is_retryable() as u8).as_jni(),
+        JValue::Int(e.http_status().map(jint::from).unwrap_or(0)).as_jni(),
+        JValue::Object(&oauth_error).as_jni(),
+        JValue::Object(&description).as_jni(),
+        JValue::Object(&aadsts).as_jni(),
+        JValue::Object(&trace).as_jni(),
+        JValue::Object(&correlation).as_jni(),
+        JValue::Object(&request_id).as_jni(),
+        JValue::Object(&timestamp).as_jni(),
+        JValue::Long(retry_after_ms).as_jni(),
+    ];
+    let class: &JClass = c.exception.as_obj().into();
+    // SAFETY: the constructor id was looked up on this class with EXCEPTION_CTOR_SIG,
+    // and `args` matches that signature.
+    let obj = unsafe { env.new_object_unchecked(class, c.exception_ctor, &args)? };
+    Ok(JThrowable::from(obj))
+}
+
+/// A Java string holding `s`. Tokens are checked on arrival to be printable
+/// text, so this is almost always the ASCII fast path: one copy into a
+/// buffer that is wiped afterwards, and one `NewStringUTF`.
+fn token_string<'local>(env: &JNIEnv<'local>, s: &str) -> JResult<JString<'local>> {
+    if !s.is_ascii() || s.as_bytes().contains(&0) {
+        // Modified UTF-8 re-encoding (rare: tokens are ASCII in practice).
+        return Ok(env.new_string(s)?);
+    }
+    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(s.len() + 1));
+    buf.extend_from_slice(s.as_bytes());
+    buf.push(0);
+    let raw = env.get_raw();
+    // SAFETY: `raw` is this thread's live JNIEnv; `buf` is NUL-terminated
+    // ASCII, which is valid modified UTF-8.
+    let js = unsafe {
+        let new_string_utf = (**raw).NewStringUTF.ok_or(jni::errors::Error::JNIEnvMethodNotFound("NewStringUTF"))?;
+        new_string_utf(raw, buf.as_ptr() as *const std::ffi::c_char)
+    };
+    if js.is_null() {
+        // OutOfMemoryError is pending.
+        return Err(Failure::Jni(jni::errors::Error::NullPtr("NewStringUTF")));
+    }
+    // SAFETY: a fresh local reference to a java.lang.String.
+    Ok(unsafe { JString::from_raw(js) })
+}
+
+fn client_ref<'a>(handle: jlong) -> Result<&'a Client, Error> {
+    // SAFETY: the Java side passes only live handles from `newClient`, never
+    // concurrently with `freeClient`.
+    unsafe { (handle as *const Client).as_ref() }.ok_or_else(|| Error::invalid_argument("client handle is 0 (closed)"))
+}
+
+fn java_string(env: &mut JNIEnv, s: &JString, what: &str) -> JResult<String> {
+    if s.is_null() {
+        return Err(Error::invalid_argument(format!("{what} is null")).into());
+    }
+    Ok(env.get_string(s)?.into())
+}
+
+/// Writes the token to a new Java string and its expiry to `expires_out[0]`.
+fn token_out<'local>(env: &JNIEnv<'local>, t: &AccessToken, expires_out: &JLongArray) -> JResult<jstring> {
+    let s = token_string(env, t.secret())?;
+    if !expires_out.is_null() {
+        env.set_long_array_region(expires_out, 0, &[t.expires_on_unix_ms()])?;
+    }
+    Ok(s.into_raw())
+}
+
+// ---------------------------------------------------------------- exports
+
+/// `static native int abiVersion()`: the C ABI version this library implements.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_abiVersion<'local>(
+    _env: JNIEnv<'local>,
+    _class: JClass<'local>,
+) -> jint {
+    super::version::PAYTRIM_AUTH_ABI_VERSION as jint
+}
+
+/// `static native String version()`
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_version<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+) -> jstring {
+    boundary(&mut env, ptr::null_mut(), |env| Ok(env.new_string(crate::VERSION)?.into_raw()))
+}
+
+/// `static native void init(Class<?> bridge, Class<?> exceptionClass)`: caches
+/// the classes and method ids the other calls use. Idempotent.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_init<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    bridge: JClass<'local>,
+    exception: JClass<'local>,
+) {
+    boundary(&mut env, (), |env| {
+        if CACHE.get().is_some() {
+            return Ok(());
+        }
+        if bridge.is_null() || exception.is_null() {
+            return Err(Error::invalid_argument("init: class is null").into());
+        }
+        let async_result = env.get_static_method_id(&bridge, "asyncResult", ASYNC_RESULT_SIG)?;
+        let exception_ctor = env.get_method_id(&exception, "<init>", EXCEPTION_CTOR_SIG)?;
+        let cache = Cache {
+            vm: env.get_java_vm()?,
+            bridge: env.new_global_ref(&bridge)?,
+            async_result,
+            exception: env.new_global_ref(&exception)?,
+            exception_ctor,
+        };
+        let _ = CACHE.set(cache);
+        Ok(())
+    })
+}
+
+/// `static native long newClient(String clientId, String clientSecret, String[] keys, String[] values)`
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_newClient<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    client_id: JString<'local>,
+    client_secret: JString<'local>,
+    keys: JObjectArray<'local>,
+    values: JObjectArray<'local>,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        let id = java_string(env, &client_id, "clientId")?;
+        let secret = Credential::client_secret(java_string(env, &client_secret, "clientSecret")?);
+        let mut config = ClientConfig::default();
+        if !keys.is_null() || !values.is_null() {
+            if keys.is_null() || values.is_null() {
+                return Err(Error::invalid_argument("options: keys and values must both be given").into());
+            }
+            let n = env.get_array_length(&keys)?;
+            if n != env.get_array_length(&values)? {
+                return Err(Error::invalid_argument("options: keys and values differ in length").into());
+            }
+            for i in 0..n {
+                let k = JString::from(env.get_object_array_element(&keys, i)?);
+                let v = JString::from(env.get_object_array_element(&values, i)?);
+                let key = java_string(env, &k, "option key")?;
+                let value = java_string(env, &v, "option value")?;
+                config.set(&key, &value)?;
+                env.delete_local_ref(k)?;
+                env.delete_local_ref(v)?;
+            }
+        }
+        let client = Client::new(&id, secret, &config)?;
+        Ok(Box::into_raw(Box::new(client)) as jlong)
+    })
+}
+
+/// `static native void freeClient(long handle)`: 0 is accepted.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_freeClient<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    boundary(&mut env, (), |_| {
+        if handle != 0 {
+            // SAFETY: a live handle from newClient, freed once (the Java side
+            // takes it out of its state atomically before calling this).
+            drop(unsafe { Box::from_raw(handle as *mut Client) });
+        }
+        Ok(())
+    })
+}
+
+/// `static native String getToken(long handle, long[] expiresOut)`: blocks on a miss.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getToken<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    expires_out: JLongArray<'local>,
+) -> jstring {
+    boundary(&mut env, ptr::null_mut(), |env| {
+        let client = client_ref(handle)?;
+        client.with_token(|t| token_out(env, t, &expires_out))?
+    })
+}
+
+/// `static native String getCachedToken(long handle, long[] expiresOut)`:
+/// never blocks; null when no valid token is cached.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getCachedToken<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    expires_out: JLongArray<'local>,
+) -> jstring {
+    boundary(&mut env, ptr::null_mut(), |env| {
+        let client = client_ref(handle)?;
+        match client.with_cached_token(|t| token_out(env, t, &expires_out)) {
+            Some(r) => r,
+            None => Ok(ptr::null_mut()),
+        }
+    })
+}
+
+/// `static native String refreshToken(long handle, long[] expiresOut)`: force refresh.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_refreshToken<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    expires_out: JLongArray<'local>,
+) -> jstring {
+    boundary(&mut env, ptr::null_mut(), |env| {
+        let client = client_ref(handle)?;
+        client.with_refreshed_token(|t| token_out(env, t, &expires_out))?
+    })
+}
+
+/// `static native String getTokenJson(long handle)`
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenJson<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jstring {
+    boundary(&mut env, ptr::null_mut(), |env| {
+        let client = client_ref(handle)?;
+        let json = client.with_token(|t| t.to_json())?;
+        Ok(token_string(env, json.expose())?.into_raw())
+    })
+}
+
+/// `static native void getTokenAsync(long handle, Object future)`: never
+/// blocks on the network. `NativeBridge.asyncResult(future, ...)` is called
+/// exactly once: inline on a cache hit or an immediate failure, else on the
+/// library's fetch thread, attached to the JVM for the duration of the call.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenAsync<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    future: JObject<'local>,
+) {
+    boundary(&mut env, (), |env| {
+        let client = client_ref(handle)?;
+        if future.is_null() {
+            return Err(Error::invalid_argument("future is null").into());
+        }
+        cache()?;
+        let future = env.new_global_ref(&future)?;
+        client.token_async(Box::new(move |result| {
+            // Never let a panic unwind into the core's fetch thread.
+            let _ = catch_unwind(AssertUnwindSafe(|| complete_async(future, result)));
+        }));
+        Ok(())
+    })
+}
+
+/// Hands an async result to Java: attaches this thread to the JVM if it is
+/// not attached (a library fetch thread), calls `NativeBridge.asyncResult`,
+/// and detaches again. The global reference is released while attached.
+fn complete_async(future: GlobalRef, result: Result<&AccessToken, &Error>) {
+    let Some(c) = CACHE.get() else { return };
+    let Ok(mut guard) = c.vm.attach_current_thread() else {
+        // The JVM is going away; nothing can observe the future any more.
+        std::mem::forget(future);
+        return;
+    };
+    let env: &mut JNIEnv = &mut guard;
+    let call = |env: &mut JNIEnv| -> JResult<()> {
+        env.with_local_frame(8, |env| -> JResult<()> {
+            let (token, expires, error): (JObject, jlong, JObject) = match result {
+                Ok(t) => (token_string(env, t.secret())?.into(), t.expires_on_unix_ms(), JObject::null()),
+                Err(e) => (JObject::null(), 0, new_exception(env, e)?.into()),
+            };
+            let args = [
+                JValue::Object(future.as_obj()).as_jni(),
+                JValue::Object(&token).as_jni(),
+                JValue::Long(expires).as_jni(),
+                JValue::Object(&error).as_jni(),
+            ];
+            let class: &JClass = c.bridge.as_obj().into();
+            // SAFETY: the method id was looked up on this class with
+            // ASYNC_RESULT_SIG, and `args` matches it.
+            unsafe {
+                env.call_static_method_unchecked(class, c.async_result, ReturnType::Primitive(Primitive::Void), &args)?;
+            }
+            Ok(())
+        })
+    };
+    let _ = call(env);
+    if env.exception_check().unwrap_or(false) {
+        // asyncResult catches everything; an exception here is an OOM or a
+        // bug. The future stays incomplete rather than the thread dying.
+        let _ = env.exception_describe();
+        let _ = env.exception_clear();
+    }
+    drop(future);
+}

@@ -1,0 +1,256 @@
+//! Resilience against the ways an identity provider fails. Each case asserts
+//! the result, the requests the emulator saw, and the elapsed time, and
+//! prints one `fault-matrix:` line (run with `--nocapture` to see them).
+
+mod common;
+use common::*;
+use paytrim_auth::ErrorCode;
+use std::time::Duration;
+
+fn report(case: &str, requests: u64, took: Duration, outcome: &str) {
+    eprintln!("fault-matrix: {case:<48} requests={requests:<2} time={:>6} ms  {outcome}", took.as_millis());
+}
+
+fn outcome<T>(r: &Result<T, paytrim_auth::Error>) -> String {
+    match r {
+        Ok(_) => "token".into(),
+        Err(e) => format!("error {}", e.code().name()),
+    }
+}
+
+#[test]
+fn two_503s_then_success() {
+    let s = setup();
+    s.emu.push_fault(Fault::status(503).times(2));
+    let (r, took) = timed(|| s.client().token());
+    report("503 twice, then success", s.emu.token_requests(), took, &outcome(&r));
+    r.unwrap();
+    assert_eq!(s.emu.token_requests(), 3);
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+}
+
+#[test]
+fn a_429_with_retry_after_one_second_is_waited_out() {
+    let s = setup();
+    s.emu.push_fault(Fault::status(429).retry_after("1"));
+    let (r, took) = timed(|| s.client().token());
+    report("429 with Retry-After: 1", s.emu.token_requests(), took, &outcome(&r));
+    r.unwrap();
+    assert_eq!(s.emu.token_requests(), 2);
+    assert!(took >= Duration::from_millis(950) && took < Duration::from_millis(2500), "{took:?}");
+}
+
+#[test]
+fn retry_after_as_an_http_date_beyond_the_cap_is_not_waited_out() {
+    let s = setup();
+    s.emu.push_fault(Fault::status(429).retry_after("Fri, 31 Dec 2099 23:59:59 GMT"));
+    let (r, took) = timed(|| s.client().token());
+    report("429 with Retry-After: <HTTP-date in 2099>", s.emu.token_requests(), took, &outcome(&r));
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Throttled);
+    assert!(e.retry_after().unwrap() > Duration::from_secs(365 * 24 * 3600));
+    assert_eq!(s.emu.token_requests(), 1);
+    assert!(took < Duration::from_millis(500));
+}
+
+#[test]
+fn a_stall_longer_than_the_timeout_is_cut_and_retried() {
+    let mut s = setup();
+    s.set("timeout_ms", "400");
+    s.emu.push_fault(Fault::stall(Duration::from_secs(10)));
+    let (r, took) = timed(|| s.client().token());
+    report("stall 10 s (timeout 400 ms), then success", s.emu.token_requests(), took, &outcome(&r));
+    r.unwrap();
+    assert_eq!(s.emu.token_requests(), 2);
+    assert!(took >= Duration::from_millis(400) && took < Duration::from_millis(1500), "{took:?}");
+}
+
+#[test]
+fn the_total_budget_bounds_a_call_however_many_attempts_remain() {
+    let mut s = setup();
+    s.set("timeout_ms", "10000").set("total_timeout_ms", "1000").set("max_attempts", "10");
+    s.emu.push_fault(Fault::stall(Duration::from_secs(10)).times(10));
+    let (r, took) = timed(|| s.client().token());
+    report("stall forever (budget 1 s, 10 attempts)", s.emu.token_requests(), took, &outcome(&r));
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Network);
+    assert!(e.message().contains("timed out"), "{}", e.message());
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(1800), "{took:?}");
+}
+
+#[test]
+fn a_reset_connection_is_retried() {
+    let s = setup();
+    s.emu.push_fault(Fault::reset());
+    let (r, took) = timed(|| s.client().token());
+    report("connection reset, then success", s.emu.token_requests(), took, &outcome(&r));
+    r.unwrap();
+    assert_eq!(s.emu.token_requests(), 2);
+    assert!(took < Duration::from_millis(1000));
+}
+
+#[test]
+fn malformed_json_is_a_protocol_error_and_not_retried() {
+    let s = setup();
+    s.emu.push_fault(Fault::malformed_json());
+    let (r, took) = timed(|| s.client().token());
+    report("malformed JSON", s.emu.token_requests(), took, &outcome(&r));
+    assert_eq!(r.unwrap_err().code(), ErrorCode::Protocol);
+    assert_eq!(s.emu.token_requests(), 1);
+    assert!(took < Duration::from_millis(500));
+}
+
+#[test]
+fn a_ten_megabyte_body_is_refused_without_reading_it_all() {
+    let s = setup();
+    s.emu.push_fault(Fault::oversized(10 * 1024 * 1024));
+    let (r, took) = timed(|| s.client().token());
+    report("10 MB body", s.emu.token_requests(), took, &outcome(&r));
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Protocol);
+    assert!(e.message().contains("exceeds"), "{}", e.message());
+    assert_eq!(s.emu.token_requests(), 1);
+    assert!(took < Duration::from_millis(2000));
+}
+
+#[test]
+fn an_html_error_page_is_a_server_error_retried_then_reported() {
+    let mut s = setup();
+    s.set("max_attempts", "2");
+    s.emu.push_fault(Fault::html(502).times(2));
+    let (r, took) = timed(|| s.client().token());
+    report("HTML 502 page from a proxy (2 attempts)", s.emu.token_requests(), took, &outcome(&r));
+    let e = r.unwrap_err();
+    assert_eq!((e.code(), e.http_status()), (ErrorCode::Server, Some(502)));
+    assert!(e.message().contains("HTML"), "{}", e.message());
+    assert_eq!(s.emu.token_requests(), 2);
+    assert!(took < Duration::from_millis(1000));
+}
+
+#[test]
+fn an_html_page_with_status_200_is_a_protocol_error() {
+    let s = setup();
+    s.emu.push_fault(Fault::body(200, "text/html", "<html><body>Sign in to the proxy</body></html>"));
+    let (r, took) = timed(|| s.client().token());
+    report("HTML 200 page (captive portal)", s.emu.token_requests(), took, &outcome(&r));
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Protocol);
+    assert!(e.message().contains("HTML"));
+}
+
+#[test]
+fn an_untrusted_certificate_fails_fast_and_is_not_retried() {
+    let s = setup();
+    let mut c = paytrim_auth::ClientConfig::default();
+    c.set("authority_host", &s.emu.https_url()).unwrap();
+    c.set("tenant", "contoso.onmicrosoft.com").unwrap();
+    let client = paytrim_auth::Client::new(&s.client_id, paytrim_auth::Credential::client_secret(&s.secret), &c).unwrap();
+    let (r, took) = timed(|| client.token());
+    report("untrusted certificate", s.emu.token_requests(), took, &outcome(&r));
+    assert_eq!(r.unwrap_err().code(), ErrorCode::Tls);
+    assert_eq!(s.emu.token_requests(), 0);
+    assert!(took < Duration::from_millis(500));
+}
+
+#[test]
+fn a_certificate_for_another_host_fails_fast() {
+    let mut s = setup();
+    let port = s.emu.https_port();
+    s.set("authority_host", &format!("https://localhost:{port}"));
+    let (r, took) = timed(|| s.client().token());
+    report("certificate for the wrong host name", s.emu.token_requests(), took, &outcome(&r));
+    assert_eq!(r.unwrap_err().code(), ErrorCode::Tls);
+    assert_eq!(s.emu.token_requests(), 0);
+    assert!(took < Duration::from_millis(500));
+}
+
+#[test]
+fn server_down_with_a_valid_cached_token_serves_it_without_waiting() {
+    let s = setup();
+    let c = s.client();
+    let t = c.token().unwrap();
+    let Setup { emu, .. } = s;
+    let requests = emu.token_requests();
+    emu.shutdown();
+    let (r, took) = timed(|| {
+        (0..10_000).map(|_| c.token().map(|x| x.secret().to_owned())).collect::<Result<Vec<_>, _>>()
+    });
+    report("server down, valid token cached (10k calls)", requests, took, &outcome(&r));
+    assert!(r.unwrap().iter().all(|x| x == t.secret()));
+    assert!(took < Duration::from_millis(500), "{took:?}");
+}
+
+#[test]
+fn server_down_after_expiry_is_a_clear_network_error_within_the_budget() {
+    let mut s = setup();
+    s.set("refresh_margin_s", "0").set("total_timeout_ms", "3000");
+    s.emu.set_expires_in(1);
+    let c = s.client();
+    c.token().unwrap();
+    let Setup { emu, .. } = s;
+    emu.shutdown();
+    std::thread::sleep(Duration::from_millis(1100));
+    let (r, took) = timed(|| c.token());
+    report("server down after expiry (budget 3 s)", 1, took, &outcome(&r));
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Network);
+    assert!(e.message().contains("refused") && e.message().contains("attempts"), "{}", e.message());
+    assert!(took < Duration::from_millis(3500), "{took:?}");
+}
+
+#[test]
+fn a_failed_background_refresh_is_retried_and_the_old_token_served_meanwhile() {
+    let mut s = setup();
+    s.set("refresh_margin_s", "4").set("max_attempts", "1");
+    s.emu.set_expires_in(6);
+    let c = s.client();
+    let first = c.token().unwrap();
+    s.emu.push_fault(Fault::status(500));
+    std::thread::sleep(Duration::from_millis(2100));
+    let (r, took) = timed(|| {
+        // Into the margin: the first hit starts a refresh that fails; hits go on.
+        let served = c.token().unwrap();
+        assert_eq!(served.secret(), first.secret());
+        eventually(Duration::from_secs(4), || c.token().unwrap().secret() != first.secret())
+    });
+    report("background refresh fails, then succeeds", s.emu.token_requests(), took, if r { "token" } else { "stale" });
+    assert!(r, "the background refresh was never retried");
+    assert_eq!(s.emu.token_requests(), 3, "initial fetch, failed refresh, successful refresh");
+    assert!(took < Duration::from_millis(3000), "{took:?}");
+}
+
+#[test]
+fn a_throttle_is_remembered_per_key_without_touching_the_network() {
+    let mut s = setup();
+    s.set("total_timeout_ms", "1000");
+    s.emu.push_fault(Fault::status(429).retry_after("2"));
+    let c = s.client();
+    let e = c.token().unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Throttled);
+    let (r, took) = timed(|| c.token());
+    report("throttle remembered (Retry-After 2 s)", s.emu.token_requests(), took, &outcome(&r));
+    let again = r.unwrap_err();
+    assert_eq!(again.code(), ErrorCode::Throttled);
+    assert!(again.retry_after().unwrap() <= Duration::from_secs(2));
+    assert!(took < Duration::from_millis(50));
+    assert_eq!(s.emu.token_requests(), 1, "no request while throttled");
+    // Another key is not throttled.
+    s.client_with(|c| c.set("scope", "api://other/.default").unwrap()).token().unwrap();
+    std::thread::sleep(Duration::from_millis(2050));
+    c.token().unwrap();
+}
+
+#[test]
+fn a_throttled_key_still_serves_its_valid_token_through_force_refresh_attempts() {
+    let mut s = setup();
+    s.set("total_timeout_ms", "1000");
+    let c = s.client();
+    let t = c.token().unwrap();
+    s.emu.push_fault(Fault::status(503).retry_after("5"));
+    let e = c.force_refresh().unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Server);
+    // The throttle holds further refreshes back, with no request sent.
+    assert_eq!(c.force_refresh().unwrap_err().code(), ErrorCode::Throttled);
+    assert_eq!(s.emu.token_requests(), 2);
+    drop(t);
+}
