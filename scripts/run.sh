@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The main job: build the library and print the documented token JSON,
+# fetched through the C ABI (and, on request, through the Java, C# and Node
+# wrappers). With no PAYTRIM_CLIENT_ID in the environment, the bundled local
+# Entra emulator is started and used.
+#
+#   scripts/run.sh                 # C example
+#   scripts/run.sh all             # C, Java, C#, Node examples
+#   scripts/run.sh c node          # a chosen set
+#
+# Real credentials: PAYTRIM_CLIENT_ID, PAYTRIM_CLIENT_SECRET, and optionally
+# PAYTRIM_TENANT_ID, PAYTRIM_SCOPE, PAYTRIM_AUTHORITY_HOST, PAYTRIM_TOKEN_URL,
+# PAYTRIM_CA_FILE.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+langs=("$@")
+((${#langs[@]})) || langs=(c)
+[[ "${langs[*]}" == "all" ]] && langs=(c java csharp node)
+
+echo "== building paytrim-auth (release)" >&2
+cargo build --release --quiet -p paytrim-auth -p paytrim-entra-emulator
+export PAYTRIM_AUTH_LIB="$root/target/release/libpaytrim_auth.so"
+export PAYTRIM_EMULATOR="$root/target/release/paytrim-entra-emulator"
+
+if [[ -z "${PAYTRIM_CLIENT_ID:-}" ]]; then
+    echo "== no PAYTRIM_CLIENT_ID: starting the local Entra emulator" >&2
+    coproc EMU { exec "$PAYTRIM_EMULATOR" --exit-on-stdin-eof; }
+    read -r ready <&"${EMU[0]}"
+    trap 'exec {EMU[1]}>&-; wait "$EMU_PID" 2>/dev/null || true' EXIT
+    field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$ready" "$1"; }
+    export PAYTRIM_CLIENT_ID="$(field client_id)" PAYTRIM_CLIENT_SECRET="$(field client_secret)"
+    export PAYTRIM_AUTHORITY_HOST="$(field https)" PAYTRIM_CA_FILE="$(field ca_file)"
+    echo "== emulator at $PAYTRIM_AUTHORITY_HOST" >&2
+fi
+
+for lang in "${langs[@]}"; do
+    case "$lang" in
+        c)
+            mkdir -p target/examples
+            gcc -std=c11 -Wall -Wextra -Werror -Iinclude examples/get_token.c -Ltarget/release \
+                -lpaytrim_auth -Wl,-rpath,"$root/target/release" -o target/examples/get_token
+            echo "== C (examples/get_token.c)" >&2
+            target/examples/get_token ;;
+        java|csharp|node)
+            script="bindings/$lang/run-example.sh"
+            [[ -x "$script" ]] || { echo "no $script" >&2; exit 1; }
+            echo "== $lang ($script)" >&2
+            "$script" ;;
+        *) echo "unknown language '$lang' (c, java, csharp, node, all)" >&2; exit 2 ;;
+    esac
+done

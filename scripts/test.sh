@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test in every language: Rust (unit, integration against the
+# emulator, header drift), C (ABI test under valgrind, example), Java, C#, Node.
+# Installs what it needs from the project's own files. Usage: scripts/test.sh
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+start=$(date +%s)
+
+need_apt=()
+command -v valgrind >/dev/null || need_apt+=(valgrind)
+command -v gcc >/dev/null || need_apt+=(gcc)
+command -v g++ >/dev/null || need_apt+=(g++)
+if ((${#need_apt[@]})); then
+    echo "== installing ${need_apt[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+echo "== building the library and the emulator (release)"
+cargo build --release --locked -p paytrim-auth -p paytrim-entra-emulator || exit 1
+export PAYTRIM_AUTH_LIB="$root/target/release/libpaytrim_auth.so"
+export PAYTRIM_EMULATOR="$root/target/release/paytrim-entra-emulator"
+
+passed=0 failed=0 failures=()
+suite() {
+    local name="$1"; shift
+    local t0=$(date +%s)
+    echo "== $name"
+    if "$@"; then
+        passed=$((passed + 1)); echo "== $name: ok ($(( $(date +%s) - t0 )) s)"
+    else
+        failed=$((failed + 1)); failures+=("$name"); echo "== $name: FAILED ($(( $(date +%s) - t0 )) s)"
+    fi
+}
+
+suite "rust" cargo test --locked --workspace
+suite "c" tests/c/run.sh "$root/target/release" "$PAYTRIM_EMULATOR"
+for lang in java csharp node; do
+    if [[ -x "bindings/$lang/test.sh" ]]; then
+        suite "$lang" "bindings/$lang/test.sh"
+    fi
+done
+
+echo
+echo "== total time: $(( $(date +%s) - start )) s"
+((failed)) && echo "== failed suites: ${failures[*]}"
+echo "suites: $passed passed, $failed failed"
+((failed == 0))

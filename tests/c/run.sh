@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the C ABI test with -Wall -Wextra -Werror against the committed
+# header and runs it under valgrind (zero leaks, zero errors) against the
+# emulator. Usage: tests/c/run.sh [libdir] [emulator]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+libdir="${1:-$root/target/release}"
+emulator="${2:-$libdir/paytrim-entra-emulator}"
+build="$root/target/c-tests"
+mkdir -p "$build"
+
+cc_flags=(-std=c11 -Wall -Wextra -Werror -Wpedantic -g -I"$root/include")
+gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_ffi.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_ffi"
+gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/get_token"
+# The header also compiles as C++.
+g++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ -I"$root/include" - <<<'#include "paytrim_auth.h"
+int main() { return paytrim_auth_abi_version() == PAYTRIM_AUTH_ABI_VERSION ? 0 : 1; }'
+
+coproc EMU { exec "$emulator" --exit-on-stdin-eof; }
+read -r ready <&"${EMU[0]}"
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$ready" "$1"; }
+export PAYTRIM_TEST_HTTPS="$(field https)" PAYTRIM_TEST_HTTP="$(field http)" PAYTRIM_TEST_CA="$(field ca_file)"
+trap 'exec {EMU[1]}>&-; wait "$EMU_PID" 2>/dev/null || true' EXIT
+
+valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$build/test_ffi"
+
+# The example program, as a user would run it.
+PAYTRIM_CLIENT_ID=11111111-1111-1111-1111-111111111111 PAYTRIM_CLIENT_SECRET=your-client-secret \
+PAYTRIM_TENANT_ID=contoso.onmicrosoft.com PAYTRIM_AUTHORITY_HOST="$PAYTRIM_TEST_HTTPS" \
+PAYTRIM_CA_FILE="$PAYTRIM_TEST_CA" "$build/get_token" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)
+assert t["token_type"] == "Bearer" and t["access_token"] and 3500 < t["expires_in"] <= 3599, t.keys()
+print("c-example: 1 passed, 0 failed")'
