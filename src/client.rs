@@ -214,11 +214,15 @@ enum Joined {
     Flight(Arc<Flight>),
 }
 
-fn run_flight(slot: &Slot, fetcher: &Fetcher, flight: &Flight) {
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fetcher.fetch()));
-    let (result, throttled_until) = match outcome {
-        Ok(o) => (o.result, o.throttled_until),
-        Err(_) => (Err(Error::internal("the token fetch panicked; this is a bug in paytrim-auth")), None),
+/// The body of a fetch thread. The thread ends when the fetch does: at the
+/// latest when the time budget runs out, and sooner, between attempts, once
+/// no client holds this fetcher and nobody waits for the result.
+fn run_flight(slot: &Slot, fetcher: &Arc<Fetcher>, flight: &Flight) {
+    let still_needed = || Arc::strong_count(fetcher) > 1 || flight.has_waiters();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fetcher.fetch(&still_needed)));
+    let (result, throttled_until, abandoned) = match outcome {
+        Ok(o) => (o.result, o.throttled_until, o.abandoned),
+        Err(_) => (Err(Error::internal("the token fetch panicked; this is a bug in paytrim-auth")), None, false),
     };
     let landed: FlightResult = {
         let mut st = slot.state.lock();
@@ -231,6 +235,7 @@ fn run_flight(slot: &Slot, fetcher: &Fetcher, flight: &Flight) {
                 st.next_background = None;
                 Ok(token)
             }
+            Err(e) if abandoned => Err(e),
             Err(e) => {
                 if throttled_until.is_some() {
                     st.throttled_until = throttled_until;

@@ -30,7 +30,12 @@ pub struct Fetcher {
 pub struct Outcome {
     pub result: Result<AccessToken, Error>,
     pub throttled_until: Option<Instant>,
+    /// The fetch stopped early because nobody needed its result any more.
+    pub abandoned: bool,
 }
+
+/// Granularity of waits between attempts, so an unneeded fetch stops soon.
+const WAIT_SLICE: Duration = Duration::from_millis(50);
 
 impl Fetcher {
     pub fn new(client_id: &str, credential: &Credential, config: &ClientConfig) -> Result<Fetcher, Error> {
@@ -66,7 +71,9 @@ impl Fetcher {
     }
 
     /// Fetches a token, retrying transient failures within the budget.
-    pub fn fetch(&self) -> Outcome {
+    /// Between attempts it asks `still_needed`, and stops early (without
+    /// another request) once nobody needs the result.
+    pub fn fetch(&self, still_needed: &dyn Fn() -> bool) -> Outcome {
         let start = Instant::now();
         let deadline = start + self.policy.total;
         let cx = Context { endpoint: self.transport.endpoint(), tenantless: self.tenantless };
@@ -92,6 +99,7 @@ impl Fetcher {
                     return Outcome {
                         result: Ok(AccessToken::from_answer(answer, sent_at, sent_wall, self.refresh_margin)),
                         throttled_until: None,
+                        abandoned: false,
                     }
                 }
                 Err(e) => e.with_client_request_id(&request_id),
@@ -116,10 +124,32 @@ impl Fetcher {
                 return Outcome {
                     throttled_until: throttle.map(|t| now + t),
                     result: Err(finish(err, &why)),
+                    abandoned: false,
                 };
             }
-            std::thread::sleep(wait);
+            if !sleep_while_needed(wait, still_needed) {
+                return Outcome {
+                    throttled_until: throttle.map(|t| now + t),
+                    result: Err(finish(err, " (abandoned: no client needs this token any more)")),
+                    abandoned: true,
+                };
+            }
         }
+    }
+}
+
+/// Sleeps `wait` in slices; false as soon as the fetch is no longer needed.
+fn sleep_while_needed(wait: Duration, still_needed: &dyn Fn() -> bool) -> bool {
+    let end = Instant::now() + wait;
+    loop {
+        if !still_needed() {
+            return false;
+        }
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(WAIT_SLICE));
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Flight {
 struct Inner {
     result: Option<FlightResult>,
     callbacks: Vec<Callback>,
+    /// Threads blocked in `wait`.
+    waiting: usize,
 }
 
 impl Flight {
@@ -29,15 +31,24 @@ impl Flight {
     pub fn wait(&self, bound: Duration) -> FlightResult {
         let deadline = Instant::now() + bound;
         let mut inner = self.inner.lock();
+        inner.waiting += 1;
         while inner.result.is_none() {
             if self.done.wait_until(&mut inner, deadline).timed_out() && inner.result.is_none() {
+                inner.waiting -= 1;
                 return Err(Error::new(
                     crate::error::ErrorCode::Network,
                     format!("timed out after {} ms waiting for the token fetch in progress", bound.as_millis()),
                 ));
             }
         }
+        inner.waiting -= 1;
         inner.result.clone().expect("checked above")
+    }
+
+    /// Whether anyone is waiting for this flight or has a callback on it.
+    pub fn has_waiters(&self) -> bool {
+        let inner = self.inner.lock();
+        inner.waiting > 0 || !inner.callbacks.is_empty()
     }
 
     /// Runs `cb` with the result: now if landed, else when it lands.
