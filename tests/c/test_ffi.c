@@ -387,6 +387,59 @@ static void test_error_details(void) {
     paytrim_auth_string_free(NULL);
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* One fault-matrix case through the C ABI: queue `faults`, fetch once with
+ * `extra_key`=`extra_value` set, and check the outcome, the requests the
+ * emulator saw, and the time taken. */
+static void fault_case(const char *name, const char *faults, const char *extra_key, const char *extra_value,
+                       uint32_t want_code, long want_requests, double max_ms) {
+    paytrim_auth_config *config = emulator_config();
+    paytrim_auth_error *err = NULL;
+    if (extra_key) {
+        err = paytrim_auth_config_set(config, extra_key, extra_value);
+        CHECK(err == NULL, "%s: %s", extra_key, msg(err));
+        paytrim_auth_error_free(err);
+    }
+    paytrim_auth_client *client = new_client(SECRET, config);
+    paytrim_auth_config_free(config);
+    control_post("/_emulator/faults", faults);
+    long before = token_requests();
+    double t0 = now_ms();
+    char *token = NULL;
+    err = paytrim_auth_client_get_token(client, &token, NULL);
+    double took = now_ms() - t0;
+    long requests = token_requests() - before;
+    uint32_t code = paytrim_auth_error_code(err);
+    printf("fault-matrix (C ABI): %-36s requests=%ld time=%6.0f ms  %s\n", name, requests, took,
+           code ? paytrim_auth_error_code_name(code) : "token");
+    CHECK(code == want_code, "%s: code %u, wanted %u: %s", name, code, want_code, msg(err));
+    CHECK(requests == want_requests, "%s: %ld requests, wanted %ld", name, requests, want_requests);
+    CHECK(took < max_ms, "%s: took %.0f ms", name, took);
+    CHECK((code == 0) == (token != NULL), "%s: token iff success", name);
+    paytrim_auth_string_free(token);
+    paytrim_auth_error_free(err);
+    paytrim_auth_client_free(client);
+}
+
+static void test_fault_matrix(void) {
+    fault_case("503 twice, then success", "{\"kind\":\"status\",\"status\":503,\"count\":2}", NULL, NULL, 0, 3, 1500);
+    fault_case("429 Retry-After: 1, then success", "{\"kind\":\"status\",\"status\":429,\"retry_after\":\"1\"}", NULL,
+               NULL, 0, 2, 2500);
+    fault_case("stall 10 s, total budget 500 ms", "{\"kind\":\"stall\",\"ms\":10000}", "total_timeout_ms", "500",
+               PAYTRIM_AUTH_ERROR_NETWORK, 1, 1500);
+    fault_case("connection reset, then success", "{\"kind\":\"reset\"}", NULL, NULL, 0, 2, 1500);
+    fault_case("malformed JSON", "{\"kind\":\"malformed_json\"}", NULL, NULL, PAYTRIM_AUTH_ERROR_PROTOCOL, 1, 1000);
+    fault_case("10 MB body", "{\"kind\":\"oversized\",\"bytes\":10485760}", NULL, NULL, PAYTRIM_AUTH_ERROR_PROTOCOL, 1,
+               3000);
+    fault_case("HTML 502 page, 1 attempt", "{\"kind\":\"html\",\"status\":502}", "max_attempts", "1",
+               PAYTRIM_AUTH_ERROR_SERVER, 1, 1000);
+}
+
 #define THREADS 32
 static paytrim_auth_client *shared_client;
 static char *thread_tokens[THREADS];
@@ -444,6 +497,7 @@ int main(void) {
     test_async();
     test_error_details();
     test_single_flight();
+    test_fault_matrix();
 
     printf("c-abi: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
