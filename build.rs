@@ -11,6 +11,11 @@ fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=PAYTRIM_AUTH_WRITE_HEADER");
+    // A soname, so a runtime that dlopen()s the library by path (Mono, Node)
+    // and later resolves it by name finds the copy already loaded.
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libpaytrim_auth.so");
+    }
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable and valid");

@@ -228,6 +228,9 @@ const char *paytrim_auth_error_oauth_error_description(const paytrim_auth_error 
 // Entra's AADSTS codes (`error_codes`). Writes their count to `*out_len`
 // (if `out_len` is not NULL) and returns the array, borrowed from `error`;
 // NULL when there are none.
+//
+// # Safety
+// `error` is NULL or a live error; `out_len` is NULL or writable.
 const uint32_t *paytrim_auth_error_aadsts_codes(const paytrim_auth_error *error, size_t *out_len);
 
 // Entra's `trace_id`; NULL when absent. Borrowed from `error`.

@@ -91,9 +91,13 @@ pub struct OAuthDetails {
     pub timestamp: Option<String>,
 }
 
-/// A failure, with everything known about it.
+/// A failure, with everything known about it. Boxed, so a `Result` stays
+/// one pointer wide on the success path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Inner {
     code: ErrorCode,
     message: String,
     http_status: Option<u16>,
@@ -104,14 +108,14 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             code,
             message: message.into(),
             http_status: None,
             oauth: OAuthDetails::default(),
             retry_after: None,
             client_request_id: None,
-        }
+        }))
     }
 
     pub fn invalid_argument(message: impl Into<String>) -> Self {
@@ -123,84 +127,84 @@ impl Error {
     }
 
     pub(crate) fn with_http_status(mut self, status: u16) -> Self {
-        self.http_status = Some(status);
+        self.0.http_status = Some(status);
         self
     }
 
     pub(crate) fn with_oauth(mut self, oauth: OAuthDetails) -> Self {
-        self.oauth = oauth;
+        self.0.oauth = oauth;
         self
     }
 
     pub(crate) fn with_retry_after(mut self, after: Option<Duration>) -> Self {
-        self.retry_after = after;
+        self.0.retry_after = after;
         self
     }
 
     pub(crate) fn with_client_request_id(mut self, id: &str) -> Self {
-        self.client_request_id = Some(id.to_owned());
+        self.0.client_request_id = Some(id.to_owned());
         self
     }
 
     pub(crate) fn with_message(mut self, message: String) -> Self {
-        self.message = message;
+        self.0.message = message;
         self
     }
 
     pub fn code(&self) -> ErrorCode {
-        self.code
+        self.0.code
     }
 
     /// A one-paragraph description, safe to log.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     pub fn is_retryable(&self) -> bool {
-        self.code.is_retryable()
+        self.0.code.is_retryable()
     }
 
     pub fn http_status(&self) -> Option<u16> {
-        self.http_status
+        self.0.http_status
     }
 
     pub fn oauth(&self) -> &OAuthDetails {
-        &self.oauth
+        &self.0.oauth
     }
 
     /// The OAuth `error` field, e.g. `invalid_client`.
     pub fn oauth_error(&self) -> Option<&str> {
-        self.oauth.error.as_deref()
+        self.0.oauth.error.as_deref()
     }
 
     /// Entra's AADSTS numbers, e.g. `[7000215]`.
     pub fn aadsts_codes(&self) -> &[u32] {
-        &self.oauth.error_codes
+        &self.0.oauth.error_codes
     }
 
     pub fn trace_id(&self) -> Option<&str> {
-        self.oauth.trace_id.as_deref()
+        self.0.oauth.trace_id.as_deref()
     }
 
     pub fn correlation_id(&self) -> Option<&str> {
-        self.oauth.correlation_id.as_deref()
+        self.0.oauth.correlation_id.as_deref()
     }
 
     /// How long the server asked us to wait, or how much of a remembered
     /// throttle is left.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
 
     /// The `client-request-id` this library sent with the failing request.
     pub fn client_request_id(&self) -> Option<&str> {
-        self.client_request_id.as_deref()
+        self.0.client_request_id.as_deref()
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 

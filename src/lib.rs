@@ -43,6 +43,31 @@ pub use token::AccessToken;
 /// The library version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Entry points for the fuzz targets in `fuzz/`; not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::protocol::{self, Context, HttpAnswer};
+
+    /// Interprets a token endpoint's answer as the fetch does. Must never
+    /// panic, whatever the bytes.
+    pub fn interpret_answer(status: u16, retry_after: Option<&str>, body: &[u8]) -> Result<String, crate::Error> {
+        let answer = HttpAnswer {
+            status,
+            content_type: None,
+            retry_after: retry_after.map(str::to_owned),
+            body: body.to_vec(),
+            truncated: false,
+        };
+        let cx = Context { endpoint: "https://fuzz.invalid/token", tenantless: true };
+        protocol::interpret(&answer, &cx).map(|t| t.access_token.expose().to_owned())
+    }
+
+    /// Parses a `Retry-After` value.
+    pub fn parse_retry_after(value: &str) -> Option<std::time::Duration> {
+        protocol::parse_retry_after(value)
+    }
+}
+
 /// Number of token keys the process-wide cache holds (diagnostics).
 pub fn cached_keys() -> usize {
     cache::len()

@@ -29,8 +29,9 @@ fn freeing_the_last_client_ends_a_background_refresh_that_waits_out_a_retry_afte
     assert!(eventually(Duration::from_secs(2), || fetch_threads() == 0), "first fetch thread lingers");
 
     // The background refresh meets a 503 asking for 20 s: it waits to retry.
+    // The margin is capped at half the 6 s life: the refresh point is ~3 s.
     s.emu.push_fault(Fault::status(503).retry_after("20"));
-    std::thread::sleep(Duration::from_millis(2100));
+    std::thread::sleep(Duration::from_millis(3100));
     c.token().unwrap();
     assert!(eventually(Duration::from_secs(2), || s.emu.token_requests() == 2));
     assert_eq!(fetch_threads(), 1, "one background refresh waiting");

@@ -121,6 +121,9 @@ pub extern "C" fn paytrim_auth_error_oauth_error_description(error: *const paytr
 /// Entra's AADSTS codes (`error_codes`). Writes their count to `*out_len`
 /// (if `out_len` is not NULL) and returns the array, borrowed from `error`;
 /// NULL when there are none.
+///
+/// # Safety
+/// `error` is NULL or a live error; `out_len` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn paytrim_auth_error_aadsts_codes(
     error: *const paytrim_auth_error,
