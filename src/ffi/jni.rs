@@ -4,13 +4,14 @@
 //! `Error`). Every entry point runs behind a panic boundary; every failure
 //! becomes a pending Java exception, never a crash or an unwind into the JVM.
 //!
-//! Handles are `Box<Client>` pointers carried as `long`. The Java side
+//! Handles are `Box<JniClient>` pointers carried as `long`. The Java side
 //! guarantees that `freeClient` never races with a call using the handle (it
 //! counts calls in flight and frees after the last one).
 //!
-//! Speed: the cache-hit path of `getToken` is one JNI call that creates one
-//! `String` and writes the expiry into a caller-supplied `long[1]`; classes
-//! and method ids are looked up once, in `init`.
+//! Speed: the cache-hit path of `getToken` is one JNI call that returns the
+//! token's Java `String` (made once per token and memoized on the client, so a
+//! hit copies nothing) and writes the expiry into a caller-supplied `long[1]`;
+//! classes and method ids are looked up once, in `init`.
 //!
 //! These are JNI exports (`extern "system"`, `Java_*`), not part of the C
 //! ABI: cbindgen skips `extern "system"` functions and this module is excluded
@@ -31,7 +32,9 @@ use jni::objects::{
 use jni::signature::{Primitive, ReturnType};
 use jni::sys::{jint, jlong, jstring, jvalue};
 use jni::{JNIEnv, JavaVM};
+use arc_swap::ArcSwapOption;
 use once_cell::sync::OnceCell;
+use std::sync::Arc;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
@@ -51,6 +54,27 @@ struct Cache {
 }
 
 static CACHE: OnceCell<Cache> = OnceCell::new();
+
+/// What a Java `long` handle points to: the core client, plus the Java
+/// string of the token most recently handed out, so that a cache hit returns
+/// that same string (a new local reference; no copy, no UTF conversion).
+struct JniClient {
+    client: Client,
+    memo: ArcSwapOption<Memo>,
+}
+
+struct Memo {
+    /// A copy of the token the string was made from (wiped on drop).
+    token: AccessToken,
+    /// A global reference to the Java string: one per token, not per call.
+    string: GlobalRef,
+}
+
+impl Memo {
+    fn matches(&self, t: &AccessToken) -> bool {
+        self.token.expires_on_unix_ms() == t.expires_on_unix_ms() && self.token.secret() == t.secret()
+    }
+}
 
 const ASYNC_RESULT_SIG: &str = "(Ljava/lang/Object;Ljava/lang/String;JLjava/lang/Throwable;)V";
 const EXCEPTION_CTOR_SIG: &str = "(ILjava/lang/String;ZILjava/lang/String;Ljava/lang/String;[ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;J)V";
@@ -172,16 +196,20 @@ fn token_string<'local>(env: &JNIEnv<'local>, s: &str) -> JResult<JString<'local
         // Modified UTF-8 re-encoding (rare: tokens are ASCII in practice).
         return Ok(env.new_string(s)?);
     }
-    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(s.len() + 1));
+    let mut buf = Vec::with_capacity(s.len() + 1);
     buf.extend_from_slice(s.as_bytes());
     buf.push(0);
     let raw = env.get_raw();
     // SAFETY: `raw` is this thread's live JNIEnv; `buf` is NUL-terminated
     // ASCII, which is valid modified UTF-8.
     let js = unsafe {
-        let new_string_utf = (**raw).NewStringUTF.ok_or(jni::errors::Error::JNIEnvMethodNotFound("NewStringUTF"))?;
-        new_string_utf(raw, buf.as_ptr() as *const std::ffi::c_char)
+        let new_string_utf = (**raw).NewStringUTF.ok_or(jni::errors::Error::JNIEnvMethodNotFound("NewStringUTF"));
+        new_string_utf.map(|f| f(raw, buf.as_ptr() as *const std::ffi::c_char))
     };
+    // Wipe the copy (memset, kept by black_box; cheaper than volatile writes).
+    buf.fill(0);
+    std::hint::black_box(&buf);
+    let js = js?;
     if js.is_null() {
         // OutOfMemoryError is pending.
         return Err(Failure::Jni(jni::errors::Error::NullPtr("NewStringUTF")));
@@ -190,10 +218,10 @@ fn token_string<'local>(env: &JNIEnv<'local>, s: &str) -> JResult<JString<'local
     Ok(unsafe { JString::from_raw(js) })
 }
 
-fn client_ref<'a>(handle: jlong) -> Result<&'a Client, Error> {
+fn client_ref<'a>(handle: jlong) -> Result<&'a JniClient, Error> {
     // SAFETY: the Java side passes only live handles from `newClient`, never
     // concurrently with `freeClient`.
-    unsafe { (handle as *const Client).as_ref() }.ok_or_else(|| Error::invalid_argument("client handle is 0 (closed)"))
+    unsafe { (handle as *const JniClient).as_ref() }.ok_or_else(|| Error::invalid_argument("client handle is 0 (closed)"))
 }
 
 fn java_string(env: &mut JNIEnv, s: &JString, what: &str) -> JResult<String> {
@@ -203,9 +231,21 @@ fn java_string(env: &mut JNIEnv, s: &JString, what: &str) -> JResult<String> {
     Ok(env.get_string(s)?.into())
 }
 
-/// Writes the token to a new Java string and its expiry to `expires_out[0]`.
-fn token_out<'local>(env: &JNIEnv<'local>, t: &AccessToken, expires_out: &JLongArray) -> JResult<jstring> {
-    let s = token_string(env, t.secret())?;
+/// Returns the token as a Java string and writes its expiry to
+/// `expires_out[0]`. The string is made once per token and memoized on the
+/// client; later calls return a new local reference to it.
+fn token_out<'local>(env: &JNIEnv<'local>, jc: &JniClient, t: &AccessToken, expires_out: &JLongArray) -> JResult<jstring> {
+    let memo = jc.memo.load();
+    let s: JObject<'local> = match memo.as_deref() {
+        Some(m) if m.matches(t) => env.new_local_ref(m.string.as_obj())?,
+        _ => {
+            let s = token_string(env, t.secret())?;
+            let string = env.new_global_ref(&s)?;
+            jc.memo.store(Some(Arc::new(Memo { token: t.clone(), string })));
+            s.into()
+        }
+    };
+    drop(memo);
     if !expires_out.is_null() {
         env.set_long_array_region(expires_out, 0, &[t.expires_on_unix_ms()])?;
     }
@@ -295,7 +335,7 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_newClient<'local>(
             }
         }
         let client = Client::new(&id, secret, &config)?;
-        Ok(Box::into_raw(Box::new(client)) as jlong)
+        Ok(Box::into_raw(Box::new(JniClient { client, memo: ArcSwapOption::empty() })) as jlong)
     })
 }
 
@@ -310,7 +350,7 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_freeClient<'local>(
         if handle != 0 {
             // SAFETY: a live handle from newClient, freed once (the Java side
             // takes it out of its state atomically before calling this).
-            drop(unsafe { Box::from_raw(handle as *mut Client) });
+            drop(unsafe { Box::from_raw(handle as *mut JniClient) });
         }
         Ok(())
     })
@@ -325,8 +365,8 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getToken<'local>(
     expires_out: JLongArray<'local>,
 ) -> jstring {
     boundary(&mut env, ptr::null_mut(), |env| {
-        let client = client_ref(handle)?;
-        client.with_token(|t| token_out(env, t, &expires_out))?
+        let jc = client_ref(handle)?;
+        jc.client.with_token(|t| token_out(env, jc, t, &expires_out))?
     })
 }
 
@@ -340,8 +380,8 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getCachedToken<'local>
     expires_out: JLongArray<'local>,
 ) -> jstring {
     boundary(&mut env, ptr::null_mut(), |env| {
-        let client = client_ref(handle)?;
-        match client.with_cached_token(|t| token_out(env, t, &expires_out)) {
+        let jc = client_ref(handle)?;
+        match jc.client.with_cached_token(|t| token_out(env, jc, t, &expires_out)) {
             Some(r) => r,
             None => Ok(ptr::null_mut()),
         }
@@ -357,8 +397,8 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_refreshToken<'local>(
     expires_out: JLongArray<'local>,
 ) -> jstring {
     boundary(&mut env, ptr::null_mut(), |env| {
-        let client = client_ref(handle)?;
-        client.with_refreshed_token(|t| token_out(env, t, &expires_out))?
+        let jc = client_ref(handle)?;
+        jc.client.with_refreshed_token(|t| token_out(env, jc, t, &expires_out))?
     })
 }
 
@@ -370,8 +410,7 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenJson<'local>(
     handle: jlong,
 ) -> jstring {
     boundary(&mut env, ptr::null_mut(), |env| {
-        let client = client_ref(handle)?;
-        let json = client.with_token(|t| t.to_json())?;
+        let json = client_ref(handle)?.client.with_token(|t| t.to_json())?;
         Ok(token_string(env, json.expose())?.into_raw())
     })
 }
@@ -388,7 +427,7 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenAsync<'local>(
     future: JObject<'local>,
 ) {
     boundary(&mut env, (), |env| {
-        let client = client_ref(handle)?;
+        let client = &client_ref(handle)?.client;
         if future.is_null() {
             return Err(Error::invalid_argument("future is null").into());
         }

@@ -1,0 +1,367 @@
+package com.paytrim.auth;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Obtains OAuth 2.0 client-credentials tokens from Microsoft Entra ID (or any
+ * OAuth 2.0 server) through the native paytrim-auth core: cached process-wide,
+ * one HTTP request however many threads ask at once, retried on transient
+ * failures, refreshed in the background before expiry.
+ *
+ * <pre>{@code
+ * try (PaytrimAuthClient client = PaytrimAuthClient.builder(clientId, clientSecret)
+ *         .tenant("contoso.onmicrosoft.com")
+ *         .build()) {
+ *     AccessToken token = client.getToken();
+ *     connection.setRequestProperty("Authorization", token.toAuthorizationHeader());
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: share one client across threads. Clients with the same
+ * endpoint, client id, secret and scopes share one cached token within the
+ * process. {@link #close()} is idempotent and thread-safe; any call after it
+ * throws {@link IllegalStateException}. A client that is never closed is freed
+ * after it becomes unreachable (a phantom-reference backstop).
+ */
+public final class PaytrimAuthClient implements AutoCloseable {
+    /** The C ABI version this wrapper was written for ({@code PAYTRIM_AUTH_ABI_VERSION}). */
+    public static final int ABI_VERSION = NativeBridge.ABI_VERSION;
+
+    private final NativeHandle handle;
+    private final NativeCleaner.Ref cleanerRef;
+    private final Executor asyncExecutor;
+    private final String clientId;
+    /** The token last handed out: a hit on the same native string reuses it. */
+    private volatile AccessToken last;
+
+    private PaytrimAuthClient(Builder b) {
+        NativeBridge.ensureLoaded();
+        String[] keys = b.options.keySet().toArray(new String[0]);
+        String[] values = b.options.values().toArray(new String[0]);
+        long h = NativeBridge.newClient(b.clientId, b.clientSecret, keys, values);
+        if (h == 0) {
+            throw new IllegalStateException("paytrim-auth: the native client could not be created");
+        }
+        this.handle = new NativeHandle(h);
+        this.cleanerRef = NativeCleaner.register(this, handle);
+        this.asyncExecutor = b.asyncExecutorSet ? b.asyncExecutor : ForkJoinPool.commonPool();
+        this.clientId = b.clientId;
+    }
+
+    /** A builder for a client with {@code clientId} and {@code clientSecret}. */
+    public static Builder builder(String clientId, String clientSecret) {
+        return new Builder(clientId, clientSecret);
+    }
+
+    /** A client with the defaults: tenant {@code common}, scope {@code https://graph.microsoft.com/.default}. */
+    public static PaytrimAuthClient create(String clientId, String clientSecret) {
+        return builder(clientId, clientSecret).build();
+    }
+
+    /** The native library's version, e.g. {@code 0.1.0}. */
+    public static String nativeVersion() {
+        NativeBridge.ensureLoaded();
+        return NativeBridge.version();
+    }
+
+    /**
+     * A valid token: from the cache (no I/O, no lock, no copy: well under a
+     * microsecond), or fetched now, sharing one request with every concurrent
+     * caller of the same key. Blocks during a fetch, at most about
+     * {@code totalTimeout} plus a few seconds.
+     *
+     * @throws PaytrimAuthException when no token could be obtained
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public AccessToken getToken() {
+        long h = handle.acquire();
+        try {
+            long[] expires = new long[1];
+            return wrap(NativeBridge.getToken(h, expires), expires[0]);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** The native side returns the same String instance for the same token. */
+    private AccessToken wrap(String token, long expiresOnUnixMs) {
+        AccessToken l = last;
+        if (l != null && l.getToken() == token && l.getExpiresOnEpochMilli() == expiresOnUnixMs) {
+            return l;
+        }
+        l = new AccessToken(token, expiresOnUnixMs);
+        last = l;
+        return l;
+    }
+
+    /**
+     * {@link #getToken()} as the documented token response:
+     * {@code {"token_type":"Bearer","expires_in":<seconds left>,"access_token":"..."}}.
+     */
+    public String getTokenJson() {
+        long h = handle.acquire();
+        try {
+            return NativeBridge.getTokenJson(h);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /**
+     * A valid cached token, or null when none is cached; never blocks and
+     * sends nothing (except a background refresh within the refresh margin).
+     */
+    public AccessToken getCachedToken() {
+        long h = handle.acquire();
+        try {
+            long[] expires = new long[1];
+            String token = NativeBridge.getCachedToken(h, expires);
+            return token == null ? null : wrap(token, expires[0]);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /**
+     * Never blocks a thread on the network. A cache hit returns a completed
+     * future; a miss joins or starts the shared fetch, which runs on a
+     * library-owned thread, and the future completes through the async
+     * executor (by default {@link ForkJoinPool#commonPool()}, see
+     * {@link Builder#asyncExecutor(Executor)}). Fails with a
+     * {@link PaytrimAuthException}.
+     *
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public CompletableFuture<AccessToken> getTokenAsync() {
+        long h = handle.acquire();
+        try {
+            long[] expires = new long[1];
+            String token = NativeBridge.getCachedToken(h, expires);
+            if (token != null) {
+                return CompletableFuture.completedFuture(wrap(token, expires[0]));
+            }
+            AsyncCall call = new AsyncCall(asyncExecutor);
+            NativeBridge.getTokenAsync(h, call);
+            return call.future;
+        } finally {
+            handle.release();
+        }
+    }
+
+    /**
+     * Drops the cached token of this client's key and fetches a new one
+     * (joining a fetch already in progress). Call it after the API answered
+     * 401 to a token.
+     */
+    public AccessToken refreshToken() {
+        long h = handle.acquire();
+        try {
+            long[] expires = new long[1];
+            return wrap(NativeBridge.refreshToken(h, expires), expires[0]);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return handle.isClosed();
+    }
+
+    /**
+     * Frees the native client. Idempotent and thread-safe; never blocks on a
+     * fetch (calls still running finish normally, and the last one frees).
+     * The process-wide token cache is not cleared.
+     */
+    @Override
+    public void close() {
+        if (handle.close()) {
+            cleanerRef.clean();
+        }
+    }
+
+    /** Shows the client id, never the secret. */
+    @Override
+    public String toString() {
+        return "PaytrimAuthClient{clientId=" + clientId + (isClosed() ? ", closed" : "") + "}";
+    }
+
+    /** Options for a {@link PaytrimAuthClient}. Every setter maps to one key of the native configuration. */
+    public static final class Builder {
+        private final String clientId;
+        private final String clientSecret;
+        private final Map<String, String> options = new LinkedHashMap<String, String>();
+        private Executor asyncExecutor;
+        private boolean asyncExecutorSet;
+
+        private Builder(String clientId, String clientSecret) {
+            if (clientId == null || clientId.trim().isEmpty()) {
+                throw new IllegalArgumentException("clientId is null or empty");
+            }
+            if (clientSecret == null || clientSecret.isEmpty()) {
+                throw new IllegalArgumentException("clientSecret is null or empty");
+            }
+            this.clientId = clientId;
+            this.clientSecret = clientSecret;
+        }
+
+        /** Tenant id (GUID) or domain, e.g. {@code contoso.onmicrosoft.com} (default {@code common}). */
+        public Builder tenant(String tenant) {
+            return option("tenant", tenant);
+        }
+
+        /** The scopes (default {@code https://graph.microsoft.com/.default}). */
+        public Builder scope(String... scopes) {
+            if (scopes == null || scopes.length == 0) {
+                throw new IllegalArgumentException("scope: at least one scope is needed");
+            }
+            StringBuilder b = new StringBuilder();
+            for (String s : scopes) {
+                if (s == null) {
+                    throw new IllegalArgumentException("scope: null scope");
+                }
+                if (b.length() > 0) {
+                    b.append(' ');
+                }
+                b.append(s);
+            }
+            return option("scope", b.toString());
+        }
+
+        /** The scopes (default {@code https://graph.microsoft.com/.default}). */
+        public Builder scopes(Collection<String> scopes) {
+            if (scopes == null) {
+                throw new IllegalArgumentException("scopes is null");
+            }
+            return scope(scopes.toArray(new String[0]));
+        }
+
+        /** Authority host URL (default {@code https://login.microsoftonline.com}). */
+        public Builder authorityHost(String url) {
+            return option("authority_host", url);
+        }
+
+        /** Full token endpoint URL; overrides the authority host and tenant. */
+        public Builder tokenUrl(String url) {
+            return option("token_url", url);
+        }
+
+        /** How to send the credentials (default {@link ClientAuthMethod#CLIENT_SECRET_POST}). */
+        public Builder clientAuth(ClientAuthMethod method) {
+            if (method == null) {
+                throw new IllegalArgumentException("clientAuth is null");
+            }
+            return option("client_auth", method.value());
+        }
+
+        /** A PEM file of extra trusted CA certificates (added to the system's roots). */
+        public Builder caFile(String path) {
+            return option("ca_file", path);
+        }
+
+        /** A PEM file of extra trusted CA certificates (added to the system's roots). */
+        public Builder caFile(Path path) {
+            if (path == null) {
+                throw new IllegalArgumentException("caFile is null");
+            }
+            return option("ca_file", path.toAbsolutePath().toString());
+        }
+
+        /** Connect timeout (default 5 s). */
+        public Builder connectTimeout(Duration d) {
+            return option("connect_timeout_ms", millis("connectTimeout", d));
+        }
+
+        /** Timeout of one HTTP attempt, connect included (default 10 s). */
+        public Builder timeout(Duration d) {
+            return option("timeout_ms", millis("timeout", d));
+        }
+
+        /** Time budget of one whole fetch, retries and waits included (default 30 s). */
+        public Builder totalTimeout(Duration d) {
+            return option("total_timeout_ms", millis("totalTimeout", d));
+        }
+
+        /** Attempts per fetch, 1 (no retry) to 10 (default 4). */
+        public Builder maxAttempts(int attempts) {
+            return option("max_attempts", Integer.toString(attempts));
+        }
+
+        /** Refresh this long before expiry (whole seconds; default 300 s; at most half the token's life). */
+        public Builder refreshMargin(Duration d) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException("refreshMargin is null or negative");
+            }
+            return option("refresh_margin_s", Long.toString(d.getSeconds()));
+        }
+
+        /** Always use this HTTP proxy, {@code http://[user:pass@]host:port}; default: HTTPS_PROXY/NO_PROXY from the environment. */
+        public Builder proxy(String url) {
+            return option("proxy", url);
+        }
+
+        /** Never use a proxy, whatever the environment says. */
+        public Builder noProxy() {
+            return option("proxy", "none");
+        }
+
+        /**
+         * Sets a native configuration key directly (for keys newer than this
+         * wrapper). An unknown key or bad value is refused by {@link #build()}
+         * with a {@link PaytrimAuthException} of code
+         * {@link PaytrimAuthErrorCode#INVALID_ARGUMENT} naming the key.
+         */
+        public Builder option(String key, String value) {
+            if (key == null || key.isEmpty()) {
+                throw new IllegalArgumentException("option key is null or empty");
+            }
+            if (value == null) {
+                throw new IllegalArgumentException("option '" + key + "': value is null");
+            }
+            options.put(key, value);
+            return this;
+        }
+
+        /**
+         * Where {@link PaytrimAuthClient#getTokenAsync()} futures complete after
+         * a fetch (default {@link ForkJoinPool#commonPool()}). {@code null}
+         * completes them directly on the library's fetch thread, attached to
+         * the JVM: then dependent stages must not block.
+         */
+        public Builder asyncExecutor(Executor executor) {
+            this.asyncExecutor = executor;
+            this.asyncExecutorSet = true;
+            return this;
+        }
+
+        /**
+         * Creates the client. Sends nothing.
+         *
+         * @throws PaytrimAuthException (code INVALID_ARGUMENT) for an unknown key or bad value
+         * @throws UnsatisfiedLinkError when the native library cannot be loaded or has the wrong ABI version
+         */
+        public PaytrimAuthClient build() {
+            return new PaytrimAuthClient(this);
+        }
+
+        private static String millis(String what, Duration d) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException(what + " is null or negative");
+            }
+            return Long.toString(d.toMillis());
+        }
+
+        /** Shows the client id and options, never the secret. */
+        @Override
+        public String toString() {
+            return "PaytrimAuthClient.Builder{clientId=" + clientId + ", options=" + options.keySet() + "}";
+        }
+    }
+}

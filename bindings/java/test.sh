@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs the Java wrapper's whole suite: unit + emulator tests (surefire), then
+# the packaged-jar tests (failsafe: jar alone in an empty directory, -Xcheck:jni).
+# Inputs: PAYTRIM_AUTH_LIB (absolute path of libpaytrim_auth.so) and
+# PAYTRIM_EMULATOR (absolute path of the emulator); built from the repo when unset.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+need_apt=()
+command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
+command -v javac >/dev/null || need_apt+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null || need_apt+=(maven)
+command -v cc >/dev/null || need_apt+=(gcc libc6-dev)
+command -v readelf >/dev/null || need_apt+=(binutils)
+if ((${#need_apt[@]})); then
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [[ -z "${PAYTRIM_AUTH_LIB:-}" || -z "${PAYTRIM_EMULATOR:-}" ]]; then
+  (cd "$root" && cargo build --release -q -p paytrim-auth -p paytrim-entra-emulator)
+  PAYTRIM_AUTH_LIB="${PAYTRIM_AUTH_LIB:-$root/target/release/libpaytrim_auth.so}"
+  PAYTRIM_EMULATOR="${PAYTRIM_EMULATOR:-$root/target/release/paytrim-entra-emulator}"
+fi
+[[ -f "$PAYTRIM_AUTH_LIB" ]] || { echo "PAYTRIM_AUTH_LIB not found: $PAYTRIM_AUTH_LIB" >&2; exit 1; }
+[[ -x "$PAYTRIM_EMULATOR" ]] || { echo "PAYTRIM_EMULATOR not executable: $PAYTRIM_EMULATOR" >&2; exit 1; }
+export PAYTRIM_AUTH_LIB PAYTRIM_EMULATOR
+
+# The pom takes the library's directory and expects the name libpaytrim_auth.so.
+libdir="$(cd "$(dirname "$PAYTRIM_AUTH_LIB")" && pwd)"
+if [[ "$(basename "$PAYTRIM_AUTH_LIB")" != libpaytrim_auth.so ]]; then
+  libdir="$(mktemp -d)"
+  trap 'rm -rf "$libdir"' EXIT
+  cp "$PAYTRIM_AUTH_LIB" "$libdir/libpaytrim_auth.so"
+fi
+
+cd "$here"
+status=0
+# Maven 3.8 prints stray ANSI resets even with -q -B; strip them.
+if ! mvn -q -B -Dpaytrim.native.dir="$libdir" -Dpaytrim.emulator="$PAYTRIM_EMULATOR" clean verify 2>&1 \
+    | sed -u 's/\x1b\[0m//g'; then
+  status=1
+fi
+
+# Surefire/failsafe summary (hidden by -q).
+total=0 failed=0 errors=0 skipped=0
+for f in target/surefire-reports/TEST-*.xml target/failsafe-reports/TEST-*.xml; do
+  [[ -f "$f" ]] || continue
+  head=$(grep -m1 -o '<testsuite [^>]*>' "$f")
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$head"; }
+  t=$(get tests); fl=$(get failures); er=$(get errors); sk=$(get skipped)
+  printf '  %-40s tests %3s  failures %s  errors %s  skipped %s\n' "${f##*/TEST-}" "$t" "$fl" "$er" "$sk"
+  total=$((total + t)); failed=$((failed + fl)); errors=$((errors + er)); skipped=$((skipped + sk))
+done
+echo "java: Tests run: $total, Failures: $failed, Errors: $errors, Skipped: $skipped"
+[[ -f target/hit-cost.txt ]] && echo "java: $(cat target/hit-cost.txt)"
+if ((total == 0 || failed + errors > 0)); then
+  status=1
+fi
+exit "$status"
