@@ -1,0 +1,25 @@
+using System;
+using Microsoft.Win32.SafeHandles;
+
+namespace Paytrim.Auth
+{
+    /// <summary>
+    /// Owns one native <c>paytrim_auth_client *</c>. Passed directly to the imports, so the
+    /// marshaller adds a reference for the duration of every call: <see cref="ReleaseHandle"/>
+    /// (and thus <c>paytrim_auth_client_free</c>) runs only after the last in-flight call has
+    /// returned, which is what the C ABI requires ("free must not race with other calls").
+    /// </summary>
+    internal sealed class PaytrimAuthClientHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        // Used by the marshaller for the `out` parameter of paytrim_auth_client_new.
+        public PaytrimAuthClientHandle() : base(true)
+        {
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.paytrim_auth_client_free(handle);
+            return true;
+        }
+    }
+}

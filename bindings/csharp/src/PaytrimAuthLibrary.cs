@@ -1,0 +1,66 @@
+using System;
+using System.Threading;
+
+namespace Paytrim.Auth
+{
+    /// <summary>Information about the loaded native library; checks its ABI version once.</summary>
+    public static class PaytrimAuthLibrary
+    {
+        /// <summary>The C ABI version this wrapper was written for (<c>PAYTRIM_AUTH_ABI_VERSION</c>).</summary>
+        public const int AbiVersion = (int)NativeMethods.AbiVersion;
+
+        private static readonly object Gate = new object();
+        private static volatile bool _checked;
+        private static string _version;
+
+        /// <summary>The native library's version (e.g. <c>0.1.0</c>). Loads and checks the library.</summary>
+        public static string Version
+        {
+            get
+            {
+                EnsureLoaded();
+                return _version;
+            }
+        }
+
+        /// <summary>
+        /// Loads libpaytrim_auth and checks that it implements <see cref="AbiVersion"/>;
+        /// throws <see cref="InvalidOperationException"/> with a clear message otherwise
+        /// (again on every call, so the failure is not cached as a type-initializer error).
+        /// </summary>
+        internal static void EnsureLoaded()
+        {
+            if (_checked) return;
+            lock (Gate)
+            {
+                if (_checked) return;
+                uint abi;
+                try
+                {
+                    abi = NativeMethods.paytrim_auth_abi_version();
+                }
+                catch (DllNotFoundException e)
+                {
+                    throw new DllNotFoundException(
+                        "paytrim-auth: cannot load the native library 'paytrim_auth' (libpaytrim_auth.so / paytrim_auth.dll / libpaytrim_auth.dylib). " +
+                        "Put it next to Paytrim.Auth.dll (the NuGet package ships it under runtimes/<rid>/native/), or on the loader path " +
+                        "(LD_LIBRARY_PATH on Linux). " + e.Message, e);
+                }
+                catch (EntryPointNotFoundException e)
+                {
+                    throw new InvalidOperationException(
+                        "paytrim-auth: the loaded 'paytrim_auth' library has no paytrim_auth_abi_version(); it is not paytrim-auth or is too old.", e);
+                }
+                if (abi != NativeMethods.AbiVersion)
+                {
+                    throw new InvalidOperationException(
+                        "paytrim-auth: ABI mismatch: the loaded native library implements ABI version " + abi +
+                        ", but this Paytrim.Auth wrapper was written for ABI version " + NativeMethods.AbiVersion +
+                        ". Use a libpaytrim_auth built from the same release as Paytrim.Auth.dll.");
+                }
+                _version = NativeMethods.PtrToStringUtf8(NativeMethods.paytrim_auth_version());
+                _checked = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds the C# wrapper with Mono's mcs, packs the .nupkg with Debian's nuget, and runs the
+# NUnit suite (Debian's nunit-console 2.6) against the project's Entra emulator.
+#   PAYTRIM_AUTH_LIB   absolute path of libpaytrim_auth.so      (default: built here)
+#   PAYTRIM_EMULATOR   absolute path of paytrim-entra-emulator  (default: built here)
+# Extra arguments go to nunit-console (e.g. -run=Paytrim.Auth.Tests.ClientTests).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BUILD="$HERE/build"
+
+# ---- tools (Debian packages) ----
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+NUNIT_FW=/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
+need=()
+command -v mcs >/dev/null 2>&1 || need+=(mono-mcs)
+command -v mono >/dev/null 2>&1 || need+=(mono-runtime)
+command -v nunit-console >/dev/null 2>&1 || need+=(nunit-console)
+command -v nuget >/dev/null 2>&1 || need+=(nuget)
+[ -f "$NUNIT_FW" ] || need+=(libnunit-framework2.6.3-cil)
+[ -f /usr/lib/mono/4.5/System.dll ] || need+=(libmono-system4.0-cil)
+command -v "${CC:-cc}" >/dev/null 2>&1 || need+=(gcc)
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "== installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y --no-install-recommends "${need[@]}" \
+    || { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${need[@]}"; }
+fi
+
+# ---- native library and emulator ----
+if [ -z "${PAYTRIM_AUTH_LIB:-}" ] || [ -z "${PAYTRIM_EMULATOR:-}" ]; then
+  echo "== cargo build --release -p paytrim-auth -p paytrim-entra-emulator"
+  (cd "$ROOT" && cargo build --release -p paytrim-auth -p paytrim-entra-emulator)
+  : "${PAYTRIM_AUTH_LIB:=$ROOT/target/release/libpaytrim_auth.so}"
+  : "${PAYTRIM_EMULATOR:=$ROOT/target/release/paytrim-entra-emulator}"
+fi
+[ -f "$PAYTRIM_AUTH_LIB" ] || { echo "PAYTRIM_AUTH_LIB=$PAYTRIM_AUTH_LIB does not exist" >&2; exit 1; }
+[ -x "$PAYTRIM_EMULATOR" ] || { echo "PAYTRIM_EMULATOR=$PAYTRIM_EMULATOR is not executable" >&2; exit 1; }
+
+# ---- build ----
+rm -rf "$BUILD"
+mkdir -p "$BUILD/pkg"
+MCS=(mcs -langversion:7.2 -debug- -optimize+ -nologo -warnaserror+)
+echo "== mcs: Paytrim.Auth.dll"
+"${MCS[@]}" -target:library -unsafe -doc:"$BUILD/Paytrim.Auth.xml" -out:"$BUILD/Paytrim.Auth.dll" "$HERE"/src/*.cs
+cp "$HERE/src/Paytrim.Auth.dll.config" "$BUILD/"
+# Mono (dllmap) and .NET both look next to Paytrim.Auth.dll first.
+cp "$PAYTRIM_AUTH_LIB" "$BUILD/libpaytrim_auth.so"
+echo "== mcs: Paytrim.Auth.Tests.dll, example, bench"
+"${MCS[@]}" -target:library -out:"$BUILD/Paytrim.Auth.Tests.dll" \
+  -r:"$BUILD/Paytrim.Auth.dll" -r:"$NUNIT_FW" -r:System.dll -r:System.Core.dll "$HERE"/tests/*.cs
+cp "$NUNIT_FW" "$BUILD/"
+"${MCS[@]}" -target:exe -out:"$BUILD/GetToken.exe" -r:"$BUILD/Paytrim.Auth.dll" "$HERE/examples/GetToken.cs"
+"${MCS[@]}" -target:exe -out:"$BUILD/Bench.exe" -r:"$BUILD/Paytrim.Auth.dll" "$HERE/bench/Bench.cs"
+
+# A library with another ABI version, for the load-time check (LifecycleTests.AbiMismatchIsRefused).
+mkdir -p "$BUILD/abi-mismatch"
+"${CC:-cc}" -shared -fPIC -o "$BUILD/abi-mismatch/libpaytrim_auth.so" "$HERE/tests/abi/fake_paytrim_auth.c"
+cp "$BUILD/Paytrim.Auth.dll" "$BUILD/Paytrim.Auth.dll.config" "$BUILD/abi-mismatch/"
+"${MCS[@]}" -target:exe -out:"$BUILD/abi-mismatch/AbiProbe.exe" -r:"$BUILD/Paytrim.Auth.dll" "$HERE/tests/abi/AbiProbe.cs"
+
+# ---- package ----
+echo "== nuget pack"
+export HOME="${HOME:-$BUILD}"
+nuget pack "$HERE/Paytrim.Auth.nuspec" -NonInteractive -NoDefaultExcludes \
+  -BasePath "$BUILD" -OutputDirectory "$BUILD/pkg"
+NUPKG="$BUILD/pkg/Paytrim.Auth.0.1.0.nupkg"
+[ -f "$NUPKG" ] || { echo "nuget pack produced no $NUPKG" >&2; exit 1; }
+
+# ---- tests ----
+echo "== nunit-console"
+export PAYTRIM_EMULATOR PAYTRIM_REPO_ROOT="$ROOT" PAYTRIM_CS_NUPKG="$NUPKG" PAYTRIM_CS_ABI_PROBE="$BUILD/abi-mismatch/AbiProbe.exe"
+export LD_LIBRARY_PATH="$BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+cd "$BUILD"
+set +e
+nunit-console "$BUILD/Paytrim.Auth.Tests.dll" -nologo -noshadow -labels \
+  -xml="$BUILD/TestResult.xml" "$@"
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+  echo "C# tests FAILED (nunit-console exit $rc)" >&2
+  exit 1
+fi
+echo "C# tests passed"
