@@ -1,0 +1,141 @@
+// Type definitions for paytrim-auth (Node wrapper over libpaytrim_auth).
+
+/** Options of `new PaytrimAuthClient()`; every configuration key of the core. */
+export interface PaytrimAuthClientOptions {
+  /** Application (client) id. Required, non-empty. */
+  clientId: string;
+  /** Client secret. Required, non-empty. Never logged or shown. */
+  clientSecret: string;
+  /** Tenant id or domain (default `common`). */
+  tenant?: string;
+  /** Scope(s); an array is joined with spaces (default `https://graph.microsoft.com/.default`). */
+  scope?: string | string[];
+  /** Authority host, e.g. `https://login.microsoftonline.com` (the default). */
+  authorityHost?: string;
+  /** Full token endpoint URL; overrides authorityHost + tenant. */
+  tokenUrl?: string;
+  /** `client_secret_post` (default) or `client_secret_basic`. */
+  clientAuth?: 'client_secret_post' | 'client_secret_basic';
+  /** PEM file of extra trusted CA certificates. */
+  caFile?: string;
+  /** TCP connect timeout, in milliseconds. */
+  connectTimeoutMs?: number;
+  /** Timeout of one HTTP attempt, in milliseconds. */
+  timeoutMs?: number;
+  /** Budget of a whole fetch including retries, in milliseconds. */
+  totalTimeoutMs?: number;
+  /** Attempts per fetch, 1..10. */
+  maxAttempts?: number;
+  /** Refresh this many seconds before expiry (in the background). */
+  refreshMarginS?: number;
+  /** Proxy URL, or `none`. */
+  proxy?: string;
+}
+
+/** `getToken()` result. */
+export interface PaytrimToken {
+  tokenType: 'Bearer';
+  accessToken: string;
+  expiresOn: Date;
+}
+
+/** The documented token response, as returned by `getTokenJson()`. */
+export interface PaytrimTokenJson {
+  token_type: 'Bearer';
+  /** Seconds left. */
+  expires_in: number;
+  access_token: string;
+}
+
+/** `@azure/core-auth` AccessToken shape. */
+export interface AccessToken {
+  token: string;
+  /** Expiry, milliseconds since the Unix epoch. */
+  expiresOnTimestamp: number;
+  tokenType?: 'Bearer';
+}
+
+/** The subset of `@azure/core-auth` GetTokenOptions that is honoured. */
+export interface GetTokenOptions {
+  abortSignal?: AbortSignal;
+  [key: string]: unknown;
+}
+
+export declare class PaytrimAuthClient {
+  constructor(options: PaytrimAuthClientOptions);
+  readonly clientId: string;
+  /** The configured scope (space-separated). */
+  readonly scope: string;
+  readonly closed: boolean;
+  /** A valid token: from the cache (no thread hop) or fetched off the event loop. */
+  getToken(): Promise<PaytrimToken>;
+  /**
+   * `@azure/core-auth` TokenCredential shape. Scopes other than the configured
+   * ones use a client for those scopes, created on first use and cached.
+   */
+  getToken(scopes: string | string[], options?: GetTokenOptions | null): Promise<AccessToken>;
+  /** `{ token_type, expires_in, access_token }`, as the documented endpoint answers. */
+  getTokenJson(): Promise<PaytrimTokenJson>;
+  /** Drops the cached token and fetches a new one (use after a 401). */
+  refreshToken(): Promise<PaytrimToken>;
+  /** Frees the native client once calls in flight end. Idempotent. */
+  close(): void;
+  toJSON(): { clientId: string; scope: string; closed: boolean };
+}
+
+export type PaytrimAuthErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'CREDENTIAL_REJECTED'
+  | 'TENANT_NOT_FOUND'
+  | 'THROTTLED'
+  | 'NETWORK'
+  | 'TLS'
+  | 'SERVER'
+  | 'PROTOCOL'
+  | 'REQUEST_REJECTED'
+  | 'INTERNAL'
+  | 'CLIENT_CLOSED'
+  | 'UNKNOWN';
+
+export declare class PaytrimAuthError extends Error {
+  readonly name: 'PaytrimAuthError';
+  /** Category; 'CLIENT_CLOSED' for a call on a closed client. */
+  readonly code: PaytrimAuthErrorCode;
+  /** PAYTRIM_AUTH_ERROR_* value; 0 for wrapper-only errors. */
+  readonly codeNumber: number;
+  readonly httpStatus: number | null;
+  readonly oauthError: string | null;
+  readonly oauthErrorDescription: string | null;
+  /** Entra AADSTS codes, e.g. [7000215]. */
+  readonly aadstsCodes: number[];
+  readonly traceId: string | null;
+  readonly correlationId: string | null;
+  /** The client-request-id sent with the failing request. */
+  readonly clientRequestId: string | null;
+  readonly timestamp: string | null;
+  /** Seconds to wait before trying again, or null. */
+  readonly retryAfterS: number | null;
+  readonly retryable: boolean;
+}
+
+export declare const ERROR_CODES: Readonly<{
+  INVALID_ARGUMENT: 1;
+  CREDENTIAL_REJECTED: 2;
+  TENANT_NOT_FOUND: 3;
+  THROTTLED: 4;
+  NETWORK: 5;
+  TLS: 6;
+  SERVER: 7;
+  PROTOCOL: 8;
+  REQUEST_REJECTED: 9;
+  INTERNAL: 10;
+}>;
+export declare const CLIENT_CLOSED: 'CLIENT_CLOSED';
+/** PAYTRIM_AUTH_ABI_VERSION this wrapper was written for. */
+export declare const ABI_VERSION: number;
+/** Absolute path of the native library loaded. */
+export declare const LIBRARY_PATH: string;
+/** Version of the loaded native library. */
+export declare function nativeVersion(): string;
+/** snake_case name of a numeric error code, e.g. 'credential_rejected'. */
+export declare function errorCodeName(code: number): string;

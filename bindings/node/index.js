@@ -1,0 +1,494 @@
+'use strict';
+
+const util = require('node:util');
+const { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString, registerTokenCallback } = require('./lib/native');
+const { ERROR_CODES, CODE_NAMES, CLIENT_CLOSED, PaytrimAuthError } = require('./lib/errors');
+
+const DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
+
+// JS option name -> configuration key of the core, and its JS type.
+const CONFIG_OPTIONS = Object.freeze({
+  tenant: ['tenant', 'string'],
+  scope: ['scope', 'scopes'],
+  authorityHost: ['authority_host', 'string'],
+  tokenUrl: ['token_url', 'string'],
+  clientAuth: ['client_auth', 'string'],
+  caFile: ['ca_file', 'string'],
+  connectTimeoutMs: ['connect_timeout_ms', 'integer'],
+  timeoutMs: ['timeout_ms', 'integer'],
+  totalTimeoutMs: ['total_timeout_ms', 'integer'],
+  maxAttempts: ['max_attempts', 'integer'],
+  refreshMarginS: ['refresh_margin_s', 'integer'],
+  proxy: ['proxy', 'string'],
+});
+const KNOWN_OPTIONS = new Set(['clientId', 'clientSecret', ...Object.keys(CONFIG_OPTIONS)]);
+
+// ---------------------------------------------------------------- errors
+
+function readError(p) {
+  const codeNumber = N.errorCode(p);
+  const lenOut = [0];
+  const codesPtr = N.errorAadstsCodes(p, lenOut);
+  const len = Number(lenOut[0]);
+  const aadstsCodes = codesPtr && len > 0 ? Array.from(koffi.decode(codesPtr, 'uint32_t', len)) : [];
+  const retryAfterMs = N.errorRetryAfterMs(p);
+  const httpStatus = N.errorHttpStatus(p);
+  return new PaytrimAuthError(N.errorMessage(p) || 'paytrim-auth error', {
+    codeNumber,
+    code: CODE_NAMES[codeNumber] || 'UNKNOWN',
+    httpStatus: httpStatus === 0 ? null : httpStatus,
+    oauthError: N.errorOauthError(p),
+    oauthErrorDescription: N.errorOauthErrorDescription(p),
+    aadstsCodes,
+    traceId: N.errorTraceId(p),
+    correlationId: N.errorCorrelationId(p),
+    clientRequestId: N.errorClientRequestId(p),
+    timestamp: N.errorTimestamp(p),
+    retryAfterS: Number(retryAfterMs) < 0 ? null : Number(retryAfterMs) / 1000,
+    retryable: N.errorIsRetryable(p),
+  });
+}
+
+/** Reads an owned error and frees it. */
+function takeError(p) {
+  try {
+    return readError(p);
+  } finally {
+    N.errorFree(p);
+  }
+}
+
+function closedError() {
+  return new PaytrimAuthError('paytrim-auth: this PaytrimAuthClient is closed', { code: CLIENT_CLOSED });
+}
+
+function invalidArgument(message) {
+  return new PaytrimAuthError(`paytrim-auth: ${message}`, { codeNumber: ERROR_CODES.INVALID_ARGUMENT });
+}
+
+// ---------------------------------------------------------------- native handle lifetime
+//
+// A NativeClient owns one paytrim_auth_client *. It is freed when it is closed
+// and no call is in flight (a close() during an async call defers the free to
+// the end of that call), or by the FinalizationRegistry when the JS object is
+// collected without close(). Pending calls hold the NativeClient strongly.
+
+let liveNativeClients = 0;
+
+class NativeClient {
+  constructor(ptr) {
+    liveNativeClients++;
+    this.ptr = ptr;
+    this.pending = 0;
+    this.closed = false;
+  }
+  begin() {
+    this.pending++;
+    keepAlive(+1);
+  }
+  end() {
+    this.pending--;
+    keepAlive(-1);
+    if (this.closed && this.pending === 0) {
+      // We may be inside the library's callback (which must not free the
+      // client): free on a later turn of the event loop.
+      setImmediate(() => this.freeNow());
+    }
+  }
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending === 0) this.freeNow();
+  }
+  freeNow() {
+    if (this.ptr !== null && this.pending === 0) {
+      const p = this.ptr;
+      this.ptr = null;
+      liveNativeClients--;
+      N.clientFree(p);
+    }
+  }
+}
+
+const finalizer = new FinalizationRegistry((handles) => {
+  for (const h of handles) h.close();
+});
+
+// While a call waits on the library's thread nothing else may keep Node
+// running (koffi's callback broker is unref'd), so hold one ref'd timer.
+let inFlight = 0;
+let keepAliveTimer = null;
+function keepAlive(delta) {
+  inFlight += delta;
+  if (inFlight > 0 && keepAliveTimer === null) {
+    keepAliveTimer = setInterval(() => {}, 0x7fffffff);
+  } else if (inFlight === 0 && keepAliveTimer !== null) {
+    clearInterval(keepAliveTimer);
+    keepAliveTimer = null;
+  }
+}
+
+// One native callback for the whole process; user_data carries a call id.
+let nextCallId = 1;
+const asyncCalls = new Map();
+
+function onTokenCallback(userData, token, expiresOnUnixMs, errorPtr) {
+  try {
+    const id = Number(userData);
+    const call = asyncCalls.get(id);
+    if (!call) return;
+    asyncCalls.delete(id);
+    call.handle.end();
+    if (errorPtr) {
+      call.reject(readError(errorPtr)); // borrowed: the library frees it
+    } else {
+      call.resolve({ token, expiresOnUnixMs: Number(expiresOnUnixMs) });
+    }
+  } catch (e) {
+    // Never throw back into the library's thread.
+    process.nextTick(() => {
+      throw e;
+    });
+  }
+}
+const tokenCallbackPtr = registerTokenCallback(onTokenCallback);
+
+// Scratch out-parameter slots for synchronous calls (the JS thread is single,
+// and each call reads its slots before the next call).
+const outToken = new BigUint64Array(1);
+const outExpires = new BigInt64Array(1);
+
+/** Cache-only lookup; never blocks. Returns null on a miss. */
+function cachedToken(h) {
+  outToken[0] = 0n;
+  const err = N.getCachedToken(h.ptr, outToken, outExpires);
+  if (err) throw takeError(err);
+  const p = outToken[0];
+  if (p === 0n) return null;
+  return { token: takeString(p), expiresOnUnixMs: Number(outExpires[0]) };
+}
+
+/** The token through paytrim_auth_client_get_token_async (no libuv worker blocked). */
+function asyncToken(h) {
+  return new Promise((resolve, reject) => {
+    const id = nextCallId++;
+    if (nextCallId > Number.MAX_SAFE_INTEGER) nextCallId = 1;
+    asyncCalls.set(id, { resolve, reject, handle: h });
+    h.begin();
+    let err;
+    try {
+      err = N.getTokenAsync(h.ptr, tokenCallbackPtr, BigInt(id));
+    } catch (e) {
+      if (asyncCalls.delete(id)) h.end();
+      reject(e);
+      return;
+    }
+    if (err) {
+      // No callback will come.
+      if (asyncCalls.delete(id)) h.end();
+      reject(takeError(err));
+    }
+  });
+}
+
+/** Runs a blocking `fn(ptr, ...outSlots)` on a koffi worker thread. */
+function blockingCall(h, fn, slots) {
+  return new Promise((resolve, reject) => {
+    h.begin();
+    try {
+      fn.async(h.ptr, ...slots, (e, err) => {
+        h.end();
+        if (e) reject(e);
+        else if (err) reject(takeError(err));
+        else resolve();
+      });
+    } catch (e) {
+      h.end();
+      reject(e);
+    }
+  });
+}
+
+function toTokenShape(t) {
+  return { tokenType: 'Bearer', accessToken: t.token, expiresOn: new Date(t.expiresOnUnixMs) };
+}
+
+// ---------------------------------------------------------------- option checks
+
+function checkText(name, value, { required = false } = {}) {
+  if (value === undefined || value === null) {
+    if (required) throw invalidArgument(`option ${name} is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    throw new TypeError(`paytrim-auth: option ${name} must be a string, not ${describeType(value)}`);
+  }
+  if (value.includes('\0')) throw invalidArgument(`option ${name} must not contain NUL characters`);
+  if (required && value.length === 0) throw invalidArgument(`option ${name} must not be empty`);
+  return value;
+}
+
+function describeType(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v;
+}
+
+function normalizeScopes(value, name) {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    for (const s of value) {
+      if (typeof s !== 'string') {
+        throw new TypeError(`paytrim-auth: ${name} must be a string or an array of strings`);
+      }
+    }
+    return value.join(' ');
+  }
+  throw new TypeError(`paytrim-auth: ${name} must be a string or an array of strings, not ${describeType(value)}`);
+}
+
+function scopeKey(scope) {
+  return [...new Set(scope.split(/\s+/).filter(Boolean))].sort().join(' ');
+}
+
+/** Validates options; returns [clientId, clientSecret, [[key, value]...]]. */
+function parseOptions(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError('paytrim-auth: new PaytrimAuthClient(options) needs an options object');
+  }
+  for (const k of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(k)) {
+      throw invalidArgument(
+        `unknown option ${JSON.stringify(k)}; known options: ${[...KNOWN_OPTIONS].join(', ')}`
+      );
+    }
+  }
+  const clientId = checkText('clientId', options.clientId, { required: true });
+  const clientSecret = checkText('clientSecret', options.clientSecret, { required: true });
+  const settings = [];
+  for (const [name, [key, kind]] of Object.entries(CONFIG_OPTIONS)) {
+    const v = options[name];
+    if (v === undefined || v === null) continue;
+    let text;
+    if (kind === 'string') {
+      text = checkText(name, v);
+    } else if (kind === 'scopes') {
+      text = normalizeScopes(v, 'option scope');
+      if (text.includes('\0')) throw invalidArgument('option scope must not contain NUL characters');
+    } else {
+      if (typeof v !== 'number') {
+        throw new TypeError(`paytrim-auth: option ${name} must be a number, not ${describeType(v)}`);
+      }
+      if (!Number.isSafeInteger(v) || v < 0) {
+        throw new RangeError(`paytrim-auth: option ${name} must be a non-negative integer`);
+      }
+      text = String(v);
+    }
+    settings.push([key, text]);
+  }
+  return [clientId, clientSecret, settings];
+}
+
+function createNative(clientId, clientSecret, settings) {
+  const cfg = N.configNew();
+  try {
+    for (const [key, value] of settings) {
+      const err = N.configSet(cfg, key, value);
+      if (err) throw takeError(err);
+    }
+    const out = [null];
+    const err = N.clientNew(clientId, clientSecret, cfg, out);
+    if (err) throw takeError(err);
+    return new NativeClient(out[0]);
+  } finally {
+    N.configFree(cfg);
+  }
+}
+
+// ---------------------------------------------------------------- the client
+
+// Per-instance private state, out of reach of util.inspect / JSON / toString
+// (it holds the secret needed to create clients for other scope sets).
+const privates = new WeakMap();
+
+/**
+ * A client-credentials token client backed by the native paytrim-auth core.
+ * Clients with the same endpoint, client id, secret and scopes share one
+ * cached token in the process.
+ */
+class PaytrimAuthClient {
+  constructor(options) {
+    const [clientId, clientSecret, settings] = parseOptions(options);
+    const handle = createNative(clientId, clientSecret, settings);
+    const scopeSetting = settings.find(([k]) => k === 'scope');
+    const scope = scopeSetting ? scopeSetting[1] : DEFAULT_SCOPE;
+    const handles = [handle];
+    privates.set(this, {
+      handle,
+      handles,
+      clientId,
+      clientSecret,
+      settings,
+      scopeKey: scopeKey(scope),
+      byScope: new Map(), // scope key -> NativeClient, for TokenCredential callers
+    });
+    finalizer.register(this, handles, this);
+    Object.defineProperty(this, 'clientId', { value: clientId, enumerable: true });
+    Object.defineProperty(this, 'scope', { value: scope, enumerable: true });
+  }
+
+  /** True once close() was called. */
+  get closed() {
+    return privates.get(this).handle.closed;
+  }
+
+  /**
+   * `getToken()` → `{ tokenType, accessToken, expiresOn }`.
+   * `getToken(scopes, options?)` (the @azure/core-auth TokenCredential shape)
+   * → `{ token, expiresOnTimestamp, tokenType }`.
+   */
+  getToken(scopes, options) {
+    const st = privates.get(this);
+    if (scopes === undefined && options === undefined) {
+      const h = st.handle;
+      if (h.closed) return Promise.reject(closedError());
+      let hit;
+      try {
+        hit = cachedToken(h);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (hit !== null) return Promise.resolve(toTokenShape(hit));
+      return asyncToken(h).then(toTokenShape);
+    }
+    return this.#getAccessToken(st, scopes, options);
+  }
+
+  async #getAccessToken(st, scopes, options) {
+    if (st.handle.closed) throw closedError();
+    const scope = normalizeScopes(scopes === undefined ? this.scope : scopes, 'scopes');
+    if (options !== undefined && options !== null && typeof options !== 'object') {
+      throw new TypeError('paytrim-auth: getToken options must be an object');
+    }
+    const signal = options && options.abortSignal;
+    if (signal && signal.aborted) throw abortError(signal);
+    const key = scopeKey(scope);
+    if (key.length === 0) throw invalidArgument('scopes must not be empty');
+    let h = st.handle;
+    if (key !== st.scopeKey) {
+      h = st.byScope.get(key);
+      if (!h) {
+        const settings = st.settings.filter(([k]) => k !== 'scope');
+        settings.push(['scope', key]);
+        h = createNative(st.clientId, st.clientSecret, settings);
+        st.byScope.set(key, h);
+        st.handles.push(h);
+      }
+    }
+    let t = cachedToken(h);
+    if (t === null) {
+      const p = asyncToken(h);
+      t = signal ? await raceAbort(p, signal) : await p;
+    }
+    return { token: t.token, expiresOnTimestamp: t.expiresOnUnixMs, tokenType: 'Bearer' };
+  }
+
+  /** The documented response object `{ token_type, expires_in, access_token }`. */
+  async getTokenJson() {
+    const h = privates.get(this).handle;
+    if (h.closed) throw closedError();
+    const slot = new BigUint64Array(1);
+    if (cachedToken(h) !== null) {
+      // A valid token is cached: the JSON call answers from the cache.
+      const err = N.getTokenJson(h.ptr, slot);
+      if (err) throw takeError(err);
+    } else {
+      await blockingCall(h, N.getTokenJson, [slot]);
+    }
+    return JSON.parse(takeString(slot[0]));
+  }
+
+  /**
+   * Drops the cached token and fetches a new one (joining a fetch in
+   * progress). Call it after the API answered 401 to a token.
+   */
+  async refreshToken() {
+    const h = privates.get(this).handle;
+    if (h.closed) throw closedError();
+    const tok = new BigUint64Array(1);
+    const exp = new BigInt64Array(1);
+    await blockingCall(h, N.refreshToken, [tok, exp]);
+    return toTokenShape({ token: takeString(tok[0]), expiresOnUnixMs: Number(exp[0]) });
+  }
+
+  /**
+   * Frees the native client (after any call in flight ends). Idempotent;
+   * later calls reject with a PaytrimAuthError whose code is 'CLIENT_CLOSED'.
+   */
+  close() {
+    const st = privates.get(this);
+    if (st.handle.closed) return;
+    finalizer.unregister(this);
+    for (const h of st.handles) h.close();
+    st.byScope.clear();
+    st.clientSecret = null;
+  }
+
+  toJSON() {
+    return { clientId: this.clientId, scope: this.scope, closed: this.closed };
+  }
+
+  toString() {
+    return `PaytrimAuthClient(clientId=${this.clientId}, scope=${this.scope}${this.closed ? ', closed' : ''})`;
+  }
+
+  [util.inspect.custom]() {
+    return this.toString();
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+  PaytrimAuthClient.prototype[Symbol.dispose] = PaytrimAuthClient.prototype.close;
+}
+
+function abortError(signal) {
+  const e = new Error('paytrim-auth: the token request was aborted', { cause: signal.reason });
+  e.name = 'AbortError';
+  e.code = 'ABORT_ERR';
+  return e;
+}
+
+function raceAbort(promise, signal) {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      }
+    );
+  });
+}
+
+/** Version of the loaded native library, e.g. '0.1.0'. */
+function nativeVersion() {
+  return N.version();
+}
+
+module.exports = {
+  PaytrimAuthClient,
+  PaytrimAuthError,
+  ERROR_CODES,
+  CLIENT_CLOSED,
+  ABI_VERSION,
+  LIBRARY_PATH,
+  nativeVersion,
+  errorCodeName: (code) => N.errorCodeName(code),
+  /** @internal Number of native clients not yet freed (for tests). */
+  _liveNativeClients: () => liveNativeClients,
+};

@@ -1,0 +1,128 @@
+'use strict';
+
+// The FFI layer: loads libpaytrim_auth.so through koffi, checks its ABI
+// version, and declares every function of include/paytrim_auth.h.
+//
+// Ownership rules (see the header):
+// - every `char *` the library hands out is declared as a raw pointer
+//   (`void *` / `void **`), copied into a JS string with koffi.decode and then
+//   freed with paytrim_auth_string_free — never declared as a string type,
+//   which would make koffi copy it and lose (leak) the pointer;
+// - `const char *` results are borrowed from an error object or static, so
+//   koffi may copy them into JS strings directly;
+// - every `paytrim_auth_error *` is read, then freed with
+//   paytrim_auth_error_free (except the borrowed one passed to a callback).
+
+const path = require('node:path');
+const koffi = require('koffi');
+
+const { ABI_VERSION } = require('./abi');
+
+function libraryPath() {
+  const override = process.env.PAYTRIM_AUTH_LIB;
+  if (override) return path.resolve(override);
+  return path.join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'libpaytrim_auth.so');
+}
+
+const LIBRARY_PATH = libraryPath();
+
+let lib;
+try {
+  lib = koffi.load(LIBRARY_PATH);
+} catch (e) {
+  const err = new Error(
+    `paytrim-auth: cannot load the native library ${LIBRARY_PATH} (${e.message}). ` +
+      'The package carries it under prebuilds/<platform>-<arch>/ (only linux-x64 is built); ' +
+      'set PAYTRIM_AUTH_LIB to the absolute path of libpaytrim_auth.so to use another one.'
+  );
+  err.code = 'PAYTRIM_AUTH_LIBRARY_NOT_FOUND';
+  throw err;
+}
+
+const abiVersion = lib.func('uint32_t paytrim_auth_abi_version(void)');
+const nativeAbi = abiVersion();
+if (nativeAbi !== ABI_VERSION) {
+  const err = new Error(
+    `paytrim-auth: the native library ${LIBRARY_PATH} implements ABI version ${nativeAbi}, ` +
+      `but this wrapper was written for ABI version ${ABI_VERSION}; install matching versions of ` +
+      'the paytrim-auth package and libpaytrim_auth.so.'
+  );
+  err.code = 'PAYTRIM_AUTH_ABI_MISMATCH';
+  throw err;
+}
+
+koffi.opaque('paytrim_auth_error');
+koffi.opaque('paytrim_auth_client');
+koffi.opaque('paytrim_auth_config');
+
+const TokenCallback = koffi.proto(
+  'void paytrim_auth_token_callback(void *user_data, const char *token, int64_t expires_on_unix_ms, const paytrim_auth_error *error)'
+);
+
+const N = {
+  abiVersion,
+  version: lib.func('const char *paytrim_auth_version(void)'),
+
+  configNew: lib.func('paytrim_auth_config *paytrim_auth_config_new(void)'),
+  configSet: lib.func('paytrim_auth_error *paytrim_auth_config_set(paytrim_auth_config *config, const char *key, const char *value)'),
+  configFree: lib.func('void paytrim_auth_config_free(paytrim_auth_config *config)'),
+
+  clientNew: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_new(const char *client_id, const char *client_secret, const paytrim_auth_config *config, _Out_ paytrim_auth_client **out_client)'
+  ),
+  clientFree: lib.func('void paytrim_auth_client_free(paytrim_auth_client *client)'),
+
+  // Owned char ** outputs: raw pointer slots (BigUint64Array(1)), decoded and freed by hand.
+  getToken: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_get_token(const paytrim_auth_client *client, void *out_token, void *out_expires_on_unix_ms)'
+  ),
+  getTokenJson: lib.func('paytrim_auth_error *paytrim_auth_client_get_token_json(const paytrim_auth_client *client, void *out_json)'),
+  getCachedToken: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_get_cached_token(const paytrim_auth_client *client, void *out_token, void *out_expires_on_unix_ms)'
+  ),
+  refreshToken: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_refresh_token(const paytrim_auth_client *client, void *out_token, void *out_expires_on_unix_ms)'
+  ),
+  getTokenAsync: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_get_token_async(const paytrim_auth_client *client, paytrim_auth_token_callback *callback, void *user_data)'
+  ),
+
+  errorCode: lib.func('uint32_t paytrim_auth_error_code(const paytrim_auth_error *error)'),
+  errorMessage: lib.func('const char *paytrim_auth_error_message(const paytrim_auth_error *error)'),
+  errorIsRetryable: lib.func('bool paytrim_auth_error_is_retryable(const paytrim_auth_error *error)'),
+  errorHttpStatus: lib.func('uint16_t paytrim_auth_error_http_status(const paytrim_auth_error *error)'),
+  errorOauthError: lib.func('const char *paytrim_auth_error_oauth_error(const paytrim_auth_error *error)'),
+  errorOauthErrorDescription: lib.func('const char *paytrim_auth_error_oauth_error_description(const paytrim_auth_error *error)'),
+  errorAadstsCodes: lib.func('void *paytrim_auth_error_aadsts_codes(const paytrim_auth_error *error, _Out_ size_t *out_len)'),
+  errorTraceId: lib.func('const char *paytrim_auth_error_trace_id(const paytrim_auth_error *error)'),
+  errorCorrelationId: lib.func('const char *paytrim_auth_error_correlation_id(const paytrim_auth_error *error)'),
+  errorClientRequestId: lib.func('const char *paytrim_auth_error_client_request_id(const paytrim_auth_error *error)'),
+  errorTimestamp: lib.func('const char *paytrim_auth_error_timestamp(const paytrim_auth_error *error)'),
+  errorRetryAfterMs: lib.func('int64_t paytrim_auth_error_retry_after_ms(const paytrim_auth_error *error)'),
+  errorCodeName: lib.func('const char *paytrim_auth_error_code_name(uint32_t code)'),
+  errorFree: lib.func('void paytrim_auth_error_free(paytrim_auth_error *error)'),
+
+  stringFree: lib.func('void paytrim_auth_string_free(void *s)'),
+};
+
+/** Copies the owned NUL-terminated UTF-8 string at `ptr` (BigInt) and frees it. */
+function takeString(ptr) {
+  if (!ptr) return null;
+  try {
+    return koffi.decode(ptr, 'char', -1);
+  } finally {
+    N.stringFree(ptr);
+  }
+}
+
+/**
+ * Registers `fn` as a native paytrim_auth_token_callback for the lifetime of
+ * the process. Koffi forwards calls made from the library's own threads to the
+ * JS thread and blocks the calling thread until `fn` returns, so the borrowed
+ * token/error stay valid while `fn` runs.
+ */
+function registerTokenCallback(fn) {
+  return koffi.register(fn, koffi.pointer(TokenCallback));
+}
+
+module.exports = { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString, registerTokenCallback };

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the Node wrapper's whole suite: npm ci, then node:test against the
+# project's Entra emulator (started by the tests themselves).
+#   PAYTRIM_AUTH_LIB  absolute path of libpaytrim_auth.so   (default: built here)
+#   PAYTRIM_EMULATOR  absolute path of paytrim-entra-emulator (default: built here)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+
+if [[ -z "${PAYTRIM_AUTH_LIB:-}" || -z "${PAYTRIM_EMULATOR:-}" ]]; then
+  echo "== building libpaytrim_auth and the emulator (cargo build --release)"
+  (cd "$REPO" && cargo build --release -p paytrim-auth -p paytrim-entra-emulator)
+  export PAYTRIM_AUTH_LIB="${PAYTRIM_AUTH_LIB:-$REPO/target/release/libpaytrim_auth.so}"
+  export PAYTRIM_EMULATOR="${PAYTRIM_EMULATOR:-$REPO/target/release/paytrim-entra-emulator}"
+fi
+export PAYTRIM_AUTH_LIB PAYTRIM_EMULATOR
+for f in "$PAYTRIM_AUTH_LIB" "$PAYTRIM_EMULATOR"; do
+  [[ -f "$f" ]] || { echo "missing: $f" >&2; exit 1; }
+done
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "== installing nodejs and npm (apt)"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm
+fi
+
+cd "$HERE"
+echo "== node $(node --version), npm $(npm --version)"
+echo "== npm ci"
+npm ci --no-audit --no-fund
+
+# The package carries the native library under prebuilds/<platform>-<arch>/
+# (git-ignored); the packaging test packs it into the tarball.
+mkdir -p prebuilds/linux-x64
+cp -f "$PAYTRIM_AUTH_LIB" prebuilds/linux-x64/libpaytrim_auth.so
+
+echo "== node --test"
+node --test --test-reporter=tap --test-timeout=180000 test/*.test.js
