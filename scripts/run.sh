@@ -42,11 +42,18 @@ for lang in "${langs[@]}"; do
                 -lpaytrim_auth -Wl,-rpath,"$root/target/release" -o target/examples/get_token
             echo "== C (examples/get_token.c)" >&2
             target/examples/get_token ;;
-        java|csharp|node)
-            script="bindings/$lang/run-example.sh"
-            [[ -x "$script" ]] || { echo "no $script" >&2; exit 1; }
-            echo "== $lang ($script)" >&2
-            "$script" ;;
+        java)
+            echo "== Java (bindings/java, com.paytrim.auth.examples.GetToken)" >&2
+            # Load the library just built, not a copy inside an older jar.
+            JAVA_TOOL_OPTIONS="-Dpaytrim.auth.library=$PAYTRIM_AUTH_LIB" bindings/java/examples/get-token.sh ;;
+        csharp)
+            echo "== C# (bindings/csharp/examples/GetToken.cs on Mono)" >&2
+            bindings/csharp/run-example.sh ;;
+        node)
+            echo "== Node (bindings/node/examples/get-token.js)" >&2
+            [[ -d bindings/node/node_modules/koffi ]] ||
+                (cd bindings/node && npm ci --no-audit --no-fund --silent >&2)
+            node bindings/node/examples/get-token.js ;;
         *) echo "unknown language '$lang' (c, java, csharp, node, all)" >&2; exit 2 ;;
     esac
 done

@@ -6,6 +6,7 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 start=$(date +%s)
+export DEBIAN_FRONTEND=noninteractive
 
 need_apt=()
 command -v valgrind >/dev/null || need_apt+=(valgrind)
