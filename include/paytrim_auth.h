@@ -177,6 +177,17 @@ paytrim_auth_error *paytrim_auth_client_get_token_async(const paytrim_auth_clien
                                                         paytrim_auth_token_callback callback,
                                                         void *user_data);
 
+// The non-blocking form of `paytrim_auth_client_refresh_token`: drops the
+// cached token of this client's key and fetches a new one (joining a fetch
+// in progress); `callback` as for `paytrim_auth_client_get_token_async`,
+// except that it never runs with a cached token.
+//
+// # Safety
+// As for `paytrim_auth_client_get_token_async`.
+paytrim_auth_error *paytrim_auth_client_refresh_token_async(const paytrim_auth_client *client,
+                                                            paytrim_auth_token_callback callback,
+                                                            void *user_data);
+
 // A configuration holding the documented defaults (tenant `common`, scope
 // `https://graph.microsoft.com/.default`, ...). Never NULL; the caller owns
 // it and frees it with `paytrim_auth_config_free`.

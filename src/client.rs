@@ -139,7 +139,17 @@ impl Client {
                 }
             }
         }
-        match self.join_or_start(Mode::Normal) {
+        self.join_then_call(Mode::Normal, callback);
+    }
+
+    /// Like [`Client::force_refresh`], but never blocks: `callback` runs when
+    /// the shared fetch lands (or inline on an immediate failure).
+    pub fn force_refresh_async(&self, callback: Callback) {
+        self.join_then_call(Mode::Force, callback);
+    }
+
+    fn join_then_call(&self, mode: Mode, callback: Callback) {
+        match self.join_or_start(mode) {
             Ok(Joined::Token(t)) => callback(Ok(&t)),
             Ok(Joined::Flight(f)) => f.on_complete(callback),
             Err(e) => callback(Err(&e)),

@@ -157,3 +157,20 @@ fn async_callback_gets_the_token_on_a_miss_and_inline_on_a_hit() {
     assert_eq!(thread, caller, "a hit completes inline");
     assert_eq!(s.emu.token_requests(), 1);
 }
+
+#[test]
+fn force_refresh_async_never_blocks_and_lands_a_new_token() {
+    let s = setup();
+    let c = s.client();
+    let first = c.token().unwrap();
+    s.emu.set_latency(Duration::from_millis(300));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (_, took) = timed(|| {
+        c.force_refresh_async(Box::new(move |r| tx.send(r.map(|t| t.secret().to_owned()).map_err(|e| e.clone())).unwrap()))
+    });
+    assert!(took < Duration::from_millis(100), "blocked for {took:?}");
+    let fresh = rx.recv_timeout(Duration::from_secs(5)).unwrap().unwrap();
+    assert_ne!(fresh, first.secret());
+    assert_eq!(c.token().unwrap().secret(), fresh);
+    assert_eq!(s.emu.token_requests(), 2);
+}

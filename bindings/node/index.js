@@ -168,8 +168,12 @@ function cachedToken(h) {
   return { token: takeString(p), expiresOnUnixMs: Number(outExpires[0]) };
 }
 
-/** The token through paytrim_auth_client_get_token_async (no libuv worker blocked). */
-function asyncToken(h) {
+/**
+ * The token through a callback entry point of the C ABI
+ * (paytrim_auth_client_get_token_async by default, or _refresh_token_async):
+ * no libuv worker is blocked while the fetch runs.
+ */
+function asyncToken(h, fn = N.getTokenAsync) {
   return new Promise((resolve, reject) => {
     const id = nextCallId++;
     if (nextCallId > Number.MAX_SAFE_INTEGER) nextCallId = 1;
@@ -177,7 +181,7 @@ function asyncToken(h) {
     h.begin();
     let err;
     try {
-      err = N.getTokenAsync(h.ptr, tokenCallbackPtr, BigInt(id));
+      err = fn(h.ptr, tokenCallbackPtr, BigInt(id));
     } catch (e) {
       if (asyncCalls.delete(id)) h.end();
       reject(e);
@@ -187,24 +191,6 @@ function asyncToken(h) {
       // No callback will come.
       if (asyncCalls.delete(id)) h.end();
       reject(takeError(err));
-    }
-  });
-}
-
-/** Runs a blocking `fn(ptr, ...outSlots)` on a koffi worker thread. */
-function blockingCall(h, fn, slots) {
-  return new Promise((resolve, reject) => {
-    h.begin();
-    try {
-      fn.async(h.ptr, ...slots, (e, err) => {
-        h.end();
-        if (e) reject(e);
-        else if (err) reject(takeError(err));
-        else resolve();
-      });
-    } catch (e) {
-      h.end();
-      reject(e);
     }
   });
 }
@@ -397,15 +383,13 @@ class PaytrimAuthClient {
   async getTokenJson() {
     const h = privates.get(this).handle;
     if (h.closed) throw closedError();
-    const slot = new BigUint64Array(1);
-    if (cachedToken(h) !== null) {
-      // A valid token is cached: the JSON call answers from the cache.
-      const err = N.getTokenJson(h.ptr, slot);
-      if (err) throw takeError(err);
-    } else {
-      await blockingCall(h, N.getTokenJson, [slot]);
-    }
-    return JSON.parse(takeString(slot[0]));
+    let t = cachedToken(h);
+    if (t === null) t = await asyncToken(h);
+    return {
+      token_type: 'Bearer',
+      expires_in: Math.max(0, Math.floor((t.expiresOnUnixMs - Date.now()) / 1000)),
+      access_token: t.token,
+    };
   }
 
   /**
@@ -415,10 +399,7 @@ class PaytrimAuthClient {
   async refreshToken() {
     const h = privates.get(this).handle;
     if (h.closed) throw closedError();
-    const tok = new BigUint64Array(1);
-    const exp = new BigInt64Array(1);
-    await blockingCall(h, N.refreshToken, [tok, exp]);
-    return toTokenShape({ token: takeString(tok[0]), expiresOnUnixMs: Number(exp[0]) });
+    return toTokenShape(await asyncToken(h, N.refreshTokenAsync));
   }
 
   /**

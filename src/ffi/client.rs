@@ -219,24 +219,56 @@ pub unsafe extern "C" fn paytrim_auth_client_get_token_async(
     user_data: *mut c_void,
 ) -> *mut paytrim_auth_error {
     run(|| {
-        let callback = callback.ok_or_else(|| Error::invalid_argument("callback is NULL"))?;
-        let client = client_ref(client)?;
-        let user_data = UserData(user_data);
-        client.token_async(Box::new(move |result| {
-            let user_data = user_data;
-            match result {
-                Ok(t) => {
-                    let mut token = zeroize::Zeroizing::new(Vec::with_capacity(t.secret().len() + 1));
-                    token.extend_from_slice(t.secret().as_bytes());
-                    token.push(0);
-                    callback(user_data.0, token.as_ptr() as *const c_char, t.expires_on_unix_ms(), ptr::null());
-                }
-                Err(e) => {
-                    let error = paytrim_auth_error::new(e.clone());
-                    callback(user_data.0, ptr::null(), 0, &error);
-                }
-            }
-        }));
+        let (client, deliver) = async_call(client, callback, user_data)?;
+        client.token_async(deliver);
         Ok(())
     })
+}
+
+/// The non-blocking form of `paytrim_auth_client_refresh_token`: drops the
+/// cached token of this client's key and fetches a new one (joining a fetch
+/// in progress); `callback` as for `paytrim_auth_client_get_token_async`,
+/// except that it never runs with a cached token.
+///
+/// # Safety
+/// As for `paytrim_auth_client_get_token_async`.
+#[no_mangle]
+pub unsafe extern "C" fn paytrim_auth_client_refresh_token_async(
+    client: *const paytrim_auth_client,
+    callback: paytrim_auth_token_callback,
+    user_data: *mut c_void,
+) -> *mut paytrim_auth_error {
+    run(|| {
+        let (client, deliver) = async_call(client, callback, user_data)?;
+        client.force_refresh_async(deliver);
+        Ok(())
+    })
+}
+
+/// Checks the arguments of an async call and wraps the C callback as the
+/// core's: the token is lent as a NUL-terminated copy, wiped afterwards.
+unsafe fn async_call<'a>(
+    client: *const paytrim_auth_client,
+    callback: paytrim_auth_token_callback,
+    user_data: *mut c_void,
+) -> Result<(&'a Client, crate::flight::Callback), Error> {
+    let callback = callback.ok_or_else(|| Error::invalid_argument("callback is NULL"))?;
+    let client = client_ref(client)?;
+    let user_data = UserData(user_data);
+    let deliver: crate::flight::Callback = Box::new(move |result| {
+        let user_data = user_data;
+        match result {
+            Ok(t) => {
+                let mut token = zeroize::Zeroizing::new(Vec::with_capacity(t.secret().len() + 1));
+                token.extend_from_slice(t.secret().as_bytes());
+                token.push(0);
+                callback(user_data.0, token.as_ptr() as *const c_char, t.expires_on_unix_ms(), ptr::null());
+            }
+            Err(e) => {
+                let error = paytrim_auth_error::new(e.clone());
+                callback(user_data.0, ptr::null(), 0, &error);
+            }
+        }
+    });
+    Ok((client, deliver))
 }

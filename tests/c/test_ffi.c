@@ -319,6 +319,21 @@ static void test_async(void) {
     err = paytrim_auth_client_get_token_async(client, on_token, &hit);
     CHECK(err == NULL && hit.done, "a hit completes before get_token_async returns");
     CHECK(strcmp(hit.token, miss.token) == 0 && pthread_equal(hit.thread, pthread_self()), "hit inline");
+    /* The non-blocking force refresh brings a new token on a library thread. */
+    long before = token_requests();
+    struct async_result refreshed = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, "", 0, 0};
+    err = paytrim_auth_client_refresh_token_async(client, on_token, &refreshed);
+    CHECK(err == NULL, "refresh async: %s", msg(err));
+    wait_result(&refreshed);
+    CHECK(refreshed.code == 0 && strlen(refreshed.token) > 100 && strcmp(refreshed.token, miss.token) != 0,
+          "refresh async brought a new token (code %u)", refreshed.code);
+    CHECK(token_requests() == before + 1, "refresh async sent one request");
+    err = paytrim_auth_client_refresh_token_async(client, NULL, NULL);
+    CHECK(is_code(err, PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT), "refresh async NULL callback");
+    paytrim_auth_error_free(err);
+    err = paytrim_auth_client_refresh_token_async(NULL, on_token, &refreshed);
+    CHECK(is_code(err, PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT), "refresh async NULL client");
+    paytrim_auth_error_free(err);
     paytrim_auth_client_free(client);
 
     /* An error reaches the callback too. */

@@ -46,6 +46,9 @@ namespace Paytrim.Auth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr paytrim_auth_client_get_token_async(PaytrimAuthClientHandle client, TokenCallback callback, IntPtr userData);
 
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_client_refresh_token_async(PaytrimAuthClientHandle client, TokenCallback callback, IntPtr userData);
+
         // ---- config ----
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr paytrim_auth_config_new();

@@ -140,7 +140,25 @@ namespace Paytrim.Auth
             AccessToken cached = TryGetCachedToken();
             if (cached != null)
                 return Task.FromResult(cached);
+            return StartAsync(false, cancellationToken);
+        }
 
+        /// <summary>
+        /// The non-blocking <see cref="RefreshToken"/>: drops the cached token of this client's key
+        /// and fetches a new one (joining a fetch in progress) without blocking any thread.
+        /// Cancelling completes the task as cancelled; the shared fetch goes on.
+        /// </summary>
+        public Task<AccessToken> RefreshTokenAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            ThrowIfDisposed();
+            if (cancellationToken.IsCancellationRequested)
+                return Task.FromCanceled<AccessToken>(cancellationToken);
+            return StartAsync(true, cancellationToken);
+        }
+
+        // Starts a native async call whose callback completes the returned task.
+        private Task<AccessToken> StartAsync(bool refresh, CancellationToken cancellationToken)
+        {
             var state = new AsyncState(this);
             if (cancellationToken.CanBeCanceled)
             {
@@ -151,7 +169,9 @@ namespace Paytrim.Auth
             IntPtr err;
             try
             {
-                err = NativeMethods.paytrim_auth_client_get_token_async(_handle, AsyncCallback, GCHandle.ToIntPtr(gch));
+                err = refresh
+                    ? NativeMethods.paytrim_auth_client_refresh_token_async(_handle, AsyncCallback, GCHandle.ToIntPtr(gch))
+                    : NativeMethods.paytrim_auth_client_get_token_async(_handle, AsyncCallback, GCHandle.ToIntPtr(gch));
             }
             catch
             {

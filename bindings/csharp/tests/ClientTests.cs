@@ -131,6 +131,26 @@ namespace Paytrim.Auth.Tests
         }
 
         [Test]
+        public void RefreshTokenAsyncForcesANewTokenWithoutBlocking()
+        {
+            var c = Emu.NewClient();
+            using (var client = new PaytrimAuthClient(c.Id, c.Secret, Emu.Options()))
+            {
+                string first = client.GetToken().Token;
+                Emu.Config("{\"latency_ms\":800}");
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                Task<AccessToken> task = client.RefreshTokenAsync();
+                Assert.Less(watch.ElapsedMilliseconds, 300, "RefreshTokenAsync blocked the caller");
+                Assert.IsFalse(task.IsCompleted);
+                Assert.IsTrue(task.Wait(TimeSpan.FromSeconds(10)));
+                Emu.Config("{\"latency_ms\":0}");
+                Assert.AreNotEqual(first, task.Result.Token);
+                Assert.AreEqual(task.Result.Token, client.GetToken().Token);
+            }
+            Assert.AreEqual(2, Emu.CountFor(c.Id));
+        }
+
+        [Test]
         public void SingleFlightAcrossConcurrentTasks()
         {
             const int N = 48;

@@ -76,15 +76,14 @@ const N = {
   getToken: lib.func(
     'paytrim_auth_error *paytrim_auth_client_get_token(const paytrim_auth_client *client, void *out_token, void *out_expires_on_unix_ms)'
   ),
-  getTokenJson: lib.func('paytrim_auth_error *paytrim_auth_client_get_token_json(const paytrim_auth_client *client, void *out_json)'),
   getCachedToken: lib.func(
     'paytrim_auth_error *paytrim_auth_client_get_cached_token(const paytrim_auth_client *client, void *out_token, void *out_expires_on_unix_ms)'
   ),
-  refreshToken: lib.func(
-    'paytrim_auth_error *paytrim_auth_client_refresh_token(const paytrim_auth_client *client, void *out_token, void *out_expires_on_unix_ms)'
-  ),
   getTokenAsync: lib.func(
     'paytrim_auth_error *paytrim_auth_client_get_token_async(const paytrim_auth_client *client, paytrim_auth_token_callback *callback, void *user_data)'
+  ),
+  refreshTokenAsync: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_refresh_token_async(const paytrim_auth_client *client, paytrim_auth_token_callback *callback, void *user_data)'
   ),
 
   errorCode: lib.func('uint32_t paytrim_auth_error_code(const paytrim_auth_error *error)'),
