@@ -93,6 +93,39 @@ pub unsafe extern "C" fn paytrim_auth_client_free(client: *mut paytrim_auth_clie
     })
 }
 
+/// Which token a getter wants.
+enum Which {
+    /// Cached if valid, else fetched now.
+    Valid,
+    /// Cached if valid, else none; never waits.
+    Cached,
+    /// Fetched now, replacing the cached one.
+    Refreshed,
+}
+
+/// The shared body of the token getters: checks and clears the outputs,
+/// then writes the token (owned) and its expiry.
+unsafe fn token_call(
+    client: *const paytrim_auth_client,
+    out_token: *mut *mut c_char,
+    out_expires: *mut i64,
+    which: Which,
+) -> *mut paytrim_auth_error {
+    run(|| {
+        let out = strings::out(out_token, "out_token", ptr::null_mut())?;
+        if !out_expires.is_null() {
+            out_expires.write(0);
+        }
+        let client = client_ref(client)?;
+        let write = |t: &AccessToken| write_token(t, out, out_expires);
+        match which {
+            Which::Valid => client.with_token(write)?,
+            Which::Cached => client.with_cached_token(write).unwrap_or(Ok(())),
+            Which::Refreshed => client.with_refreshed_token(write)?,
+        }
+    })
+}
+
 fn write_token(
     t: &AccessToken,
     out_token: &mut *mut c_char,
@@ -123,13 +156,7 @@ pub unsafe extern "C" fn paytrim_auth_client_get_token(
     out_token: *mut *mut c_char,
     out_expires_on_unix_ms: *mut i64,
 ) -> *mut paytrim_auth_error {
-    run(|| {
-        let out = strings::out(out_token, "out_token", ptr::null_mut())?;
-        if !out_expires_on_unix_ms.is_null() {
-            out_expires_on_unix_ms.write(0);
-        }
-        client_ref(client)?.with_token(|t| write_token(t, out, out_expires_on_unix_ms))?
-    })
+    token_call(client, out_token, out_expires_on_unix_ms, Which::Valid)
 }
 
 /// Like `paytrim_auth_client_get_token`, but the answer is the documented
@@ -165,16 +192,7 @@ pub unsafe extern "C" fn paytrim_auth_client_get_cached_token(
     out_token: *mut *mut c_char,
     out_expires_on_unix_ms: *mut i64,
 ) -> *mut paytrim_auth_error {
-    run(|| {
-        let out = strings::out(out_token, "out_token", ptr::null_mut())?;
-        if !out_expires_on_unix_ms.is_null() {
-            out_expires_on_unix_ms.write(0);
-        }
-        match client_ref(client)?.with_cached_token(|t| write_token(t, out, out_expires_on_unix_ms)) {
-            Some(r) => r,
-            None => Ok(()),
-        }
-    })
+    token_call(client, out_token, out_expires_on_unix_ms, Which::Cached)
 }
 
 /// Drops the cached token of this client's key and fetches a new one
@@ -189,13 +207,7 @@ pub unsafe extern "C" fn paytrim_auth_client_refresh_token(
     out_token: *mut *mut c_char,
     out_expires_on_unix_ms: *mut i64,
 ) -> *mut paytrim_auth_error {
-    run(|| {
-        let out = strings::out(out_token, "out_token", ptr::null_mut())?;
-        if !out_expires_on_unix_ms.is_null() {
-            out_expires_on_unix_ms.write(0);
-        }
-        client_ref(client)?.with_refreshed_token(|t| write_token(t, out, out_expires_on_unix_ms))?
-    })
+    token_call(client, out_token, out_expires_on_unix_ms, Which::Refreshed)
 }
 
 struct UserData(*mut c_void);
