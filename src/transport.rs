@@ -50,22 +50,9 @@ impl Transport {
         let endpoint = config.token_endpoint();
         let url = crate::config::parse_endpoint(&endpoint)
             .map_err(|why| Error::invalid_argument(format!("token endpoint: {why}")))?;
-        let tls = tls_config(config.ca_file.as_deref())?;
         let proxy = select_proxy(&config.proxy, &url, &|k| std::env::var(k).ok());
-        let mut builder = ureq::AgentBuilder::new()
-            .tls_config(tls)
-            .timeout_connect(config.connect_timeout)
-            .redirects(0)
-            .user_agent(&format!("{SKU}/{VERSION} (rust; {})", std::env::consts::OS))
-            .max_idle_connections_per_host(2)
-            .try_proxy_from_env(false);
-        if let Some(p) = &proxy {
-            let parsed = ureq::Proxy::new(p).map_err(|e| {
-                Error::invalid_argument(format!("proxy '{}' is not usable: {e}", redact_userinfo(p)))
-            })?;
-            builder = builder.proxy(parsed);
-        }
-        Ok(Transport { agent: builder.build(), endpoint, proxy })
+        let agent = shared_agent(config, proxy.as_deref())?;
+        Ok(Transport { agent, endpoint, proxy })
     }
 
     pub fn endpoint(&self) -> &str {
@@ -192,6 +179,37 @@ fn find_io_error(t: &ureq::Transport) -> Option<&std::io::Error> {
         cur = e.source();
     }
     None
+}
+
+/// Agents, one per (CA file, proxy, connect timeout): clients share their
+/// connection pool, so 10,000 clients hold a couple of idle connections per
+/// host, not 10,000 sockets.
+type AgentKey = (Option<PathBuf>, Option<String>, Duration);
+static AGENTS: Lazy<Mutex<HashMap<AgentKey, ureq::Agent>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+fn shared_agent(config: &ClientConfig, proxy: Option<&str>) -> Result<ureq::Agent, Error> {
+    let key: AgentKey = (config.ca_file.clone(), proxy.map(str::to_owned), config.connect_timeout);
+    if let Some(agent) = AGENTS.lock().get(&key) {
+        return Ok(agent.clone());
+    }
+    let tls = tls_config(config.ca_file.as_deref())?;
+    let mut builder = ureq::AgentBuilder::new()
+        .tls_config(tls)
+        .timeout_connect(config.connect_timeout)
+        .redirects(0)
+        .user_agent(&format!("{SKU}/{VERSION} (rust; {})", std::env::consts::OS))
+        .max_idle_connections_per_host(2)
+        .max_idle_connections(16)
+        .try_proxy_from_env(false);
+    if let Some(p) = proxy {
+        let parsed = ureq::Proxy::new(p).map_err(|e| {
+            Error::invalid_argument(format!("proxy '{}' is not usable: {e}", redact_userinfo(p)))
+        })?;
+        builder = builder.proxy(parsed);
+    }
+    let agent = builder.build();
+    AGENTS.lock().insert(key, agent.clone());
+    Ok(agent)
 }
 
 /// A fresh random (version 4) UUID, for `client-request-id`.

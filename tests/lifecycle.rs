@@ -62,3 +62,24 @@ fn a_fetch_with_a_waiter_is_not_abandoned_when_its_starter_is_freed() {
     });
     assert_eq!(s.emu.token_requests(), 2);
 }
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn many_clients_share_a_few_connections() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = setup();
+    s.client().token().unwrap();
+    let before = open_fds();
+    let clients: Vec<_> = (0..300)
+        .map(|i| s.client_with(|c| c.set("scope", &format!("api://fd-{i}/.default")).unwrap()))
+        .collect();
+    for c in &clients {
+        c.token().unwrap();
+    }
+    let grown = open_fds().saturating_sub(before);
+    assert!(grown < 20, "300 cached keys hold {grown} more file descriptors");
+    assert_eq!(s.emu.token_requests(), 301);
+}
