@@ -55,7 +55,6 @@ for f in target/surefire-reports/TEST-*.xml target/failsafe-reports/TEST-*.xml; 
   total=$((total + t)); failed=$((failed + fl)); errors=$((errors + er)); skipped=$((skipped + sk))
 done
 echo "java: Tests run: $total, Failures: $failed, Errors: $errors, Skipped: $skipped"
-[[ -f target/hit-cost.txt ]] && echo "java: $(cat target/hit-cost.txt)"
 if ((total == 0 || failed + errors > 0)); then
   status=1
 fi

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Measures the cache-hit cost of GetToken() under Mono against the emulator.
-# Needs a prior ./test.sh (for build/) and PAYTRIM_EMULATOR (default: target/release).
+# Builds build/Bench.exe when missing; PAYTRIM_AUTH_LIB and PAYTRIM_EMULATOR default to target/release.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 EMU="${PAYTRIM_EMULATOR:-$ROOT/target/release/paytrim-entra-emulator}"
-[ -f "$HERE/build/Bench.exe" ] || { echo "run ./test.sh first (it builds build/Bench.exe)" >&2; exit 1; }
+LIB="${PAYTRIM_AUTH_LIB:-$ROOT/target/release/libpaytrim_auth.so}"
+[ -f "$LIB" ] && [ -x "$EMU" ] || (cd "$ROOT" && cargo build --release -q -p paytrim-auth -p paytrim-entra-emulator)
+if [ ! -f "$HERE/build/Bench.exe" ]; then
+  # Same build as test.sh, without the tests.
+  mkdir -p "$HERE/build"
+  MCS=(mcs -langversion:7.2 -debug- -optimize+ -nologo -warnaserror+)
+  "${MCS[@]}" -target:library -unsafe -out:"$HERE/build/Paytrim.Auth.dll" "$HERE"/src/*.cs
+  "${MCS[@]}" -target:exe -out:"$HERE/build/Bench.exe" -r:"$HERE/build/Paytrim.Auth.dll" "$HERE/bench/Bench.cs"
+  cp "$HERE/src/Paytrim.Auth.dll.config" "$HERE/build/"
+fi
+cp "$LIB" "$HERE/build/libpaytrim_auth.so"
 coproc EMUP { exec "$EMU" --exit-on-stdin-eof; }
 trap 'exec {EMUP[1]}>&-; wait' EXIT
 read -r ready <&"${EMUP[0]}"

@@ -1,0 +1,101 @@
+//! Cache-hit cost through the C ABI (`paytrim_auth_client_get_token` +
+//! `paytrim_auth_string_free`), and how it stays flat with 1, 100 and 10,000
+//! cached keys. Against the in-process emulator on 127.0.0.1.
+//!
+//!     cargo bench --bench cache_hit
+//!
+//! Criterion writes medians to target/criterion/<group>/<id>/new/estimates.json;
+//! bench/report.py reads them.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::*;
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn hit(c: &mut Criterion) {
+    let emu = start_emulator();
+    let client = new_client(&emu, "api://hit/.default");
+    get_token(client); // the one cold fetch
+    let before = emu.token_requests();
+
+    let mut g = c.benchmark_group("hit");
+    g.bench_function("c_abi", |b| b.iter(|| black_box(get_token(black_box(client)))));
+    g.finish();
+
+    assert_eq!(emu.token_requests(), before, "a cache hit sent a request");
+    free_client(client);
+}
+
+/// Keys per emulator process: every live client keeps its idle keep-alive
+/// connection, and the emulator spends two descriptors per connection, so
+/// 10,000 keys are spread over three emulators (RLIMIT_NOFILE here: 20,000,
+/// and an unprivileged process cannot raise it).
+const KEYS_PER_EMULATOR: usize = 4000;
+
+/// Fills the cache to `n` keys (distinct scopes `api://k{i}/.default`),
+/// fetching the missing ones on a few threads at once.
+fn fill(emus: &mut Vec<Emulator>, clients: &mut Vec<ClientPtr>, n: usize) {
+    let start = clients.len();
+    while emus.len() < n.div_ceil(KEYS_PER_EMULATOR) {
+        emus.push(start_emulator());
+    }
+    let new: Vec<ClientPtr> =
+        (start..n).map(|i| new_client(&emus[i / KEYS_PER_EMULATOR], &format!("api://k{i}/.default"))).collect();
+    let threads = 8;
+    std::thread::scope(|s| {
+        for chunk in new.chunks(new.len().div_ceil(threads).max(1)) {
+            s.spawn(move || {
+                for &c in chunk {
+                    get_token(c);
+                }
+            });
+        }
+    });
+    clients.extend(new);
+}
+
+fn many_keys(c: &mut Criterion) {
+    let mut emus: Vec<Emulator> = Vec::new();
+    let mut clients: Vec<ClientPtr> = Vec::new();
+    let mut g = c.benchmark_group("many_keys");
+    let requests = |emus: &Vec<Emulator>| emus.iter().map(Emulator::token_requests).sum::<u64>();
+    for n in [1usize, 100, 10_000] {
+        let t = std::time::Instant::now();
+        fill(&mut emus, &mut clients, n);
+        eprintln!("cache filled to {n} keys in {:.1} s ({} requests so far)", t.elapsed().as_secs_f64(), requests(&emus));
+        let before = requests(&emus);
+        let first = clients[0];
+        // The same client, with n keys in the process-wide cache.
+        g.bench_function(format!("one_client/{n}"), |b| b.iter(|| black_box(get_token(black_box(first)))));
+        // Every key in turn (touches n different tokens: memory traffic, not
+        // lookup cost; a hit never consults the key registry).
+        let mut i = 0usize;
+        g.bench_function(format!("round_robin/{n}"), |b| {
+            b.iter(|| {
+                i += 1;
+                if i >= clients.len() {
+                    i = 0;
+                }
+                black_box(get_token(clients[i]))
+            })
+        });
+        assert_eq!(requests(&emus), before, "a cache hit sent a request");
+    }
+    g.finish();
+    for c in clients {
+        free_client(c);
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(40);
+    targets = hit, many_keys
+}
+criterion_main!(benches);
