@@ -32,7 +32,7 @@ if ((${#need[@]})); then
     log "installing ${need[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-# 10,000 cached keys keep 10,000 idle connections open (one per client).
+# Headroom for the many-keys bench (clients share connection pools; this is a safeguard).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 
 log "building the library, the emulator and the benches (release)"
