@@ -17,8 +17,8 @@ fn main() {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libpaytrim_auth.so");
     }
 
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
-        .expect("cbindgen.toml is readable and valid");
+    let config =
+        cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is readable and valid");
     // Only src/ffi/ is the C ABI: parse that module tree, not the Rust core.
     let bindings = cbindgen::Builder::new()
         .with_src(crate_dir.join("src/ffi/mod.rs"))

@@ -64,7 +64,11 @@ fn many_keys(c: &mut Criterion) {
     for n in [1usize, 100, 10_000] {
         let t = std::time::Instant::now();
         fill(&mut emus, &mut clients, n);
-        eprintln!("cache filled to {n} keys in {:.1} s ({} requests so far)", t.elapsed().as_secs_f64(), requests(&emus));
+        eprintln!(
+            "cache filled to {n} keys in {:.1} s ({} requests so far)",
+            t.elapsed().as_secs_f64(),
+            requests(&emus)
+        );
         let before = requests(&emus);
         let first = clients[0];
         // The same client, with n keys in the process-wide cache.

@@ -126,7 +126,15 @@ fn curl_cold_fetch(emu: &Emulator, scope: &str) -> (f64, f64) {
     let out = Command::new("curl")
         .args(["-sS", "--cacert"])
         .arg(emu.ca_file())
-        .args(["-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-H", "Content-Type: application/x-www-form-urlencoded", "--data-raw"])
+        .args([
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{time_total}",
+            "-H",
+            "Content-Type: application/x-www-form-urlencoded",
+            "--data-raw",
+        ])
         .arg(&body)
         .arg(emu.token_url())
         .output()
@@ -172,7 +180,13 @@ impl Gate {
     fn wait(&self) {
         while self.0.load(Ordering::Acquire) == 0 {
             unsafe {
-                libc::syscall(libc::SYS_futex, self.0.as_ptr(), libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG, 0, std::ptr::null::<libc::timespec>());
+                libc::syscall(
+                    libc::SYS_futex,
+                    self.0.as_ptr(),
+                    libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                    0,
+                    std::ptr::null::<libc::timespec>(),
+                );
             }
         }
     }

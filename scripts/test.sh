@@ -34,7 +34,12 @@ suite() {
     fi
 }
 
-suite "rust" cargo test --locked --workspace
+rust_checks() {
+    cargo fmt --all --check &&
+        cargo clippy --locked --workspace --all-targets -q -- -D warnings &&
+        cargo test --locked --workspace
+}
+suite "rust" rust_checks
 suite "c" tests/c/run.sh "$root/target/release" "$PAYTRIM_EMULATOR"
 for lang in java csharp node; do
     if [[ -x "bindings/$lang/test.sh" ]]; then

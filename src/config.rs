@@ -97,9 +97,7 @@ impl ClientConfig {
         match key {
             "tenant" => {
                 let v = value.trim();
-                if v.is_empty()
-                    || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-                {
+                if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')) {
                     return Err(bad("must be a tenant id (GUID) or domain name, such as contoso.onmicrosoft.com"));
                 }
                 self.tenant = v.to_owned();
@@ -177,9 +175,7 @@ impl ClientConfig {
     /// `consumers`), which Entra refuses for the client-credentials grant.
     pub fn is_tenantless(&self) -> bool {
         self.token_url.is_none()
-            && ["common", "organizations", "consumers"]
-                .iter()
-                .any(|t| self.tenant.eq_ignore_ascii_case(t))
+            && ["common", "organizations", "consumers"].iter().any(|t| self.tenant.eq_ignore_ascii_case(t))
     }
 
     /// The scopes as sent: space-separated, in the order given.
@@ -194,7 +190,9 @@ pub(crate) fn parse_endpoint(value: &str) -> Result<Url, String> {
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => return Err(format!("'{value}' uses plain http, which is allowed only for loopback hosts; use https")),
+        "http" => {
+            return Err(format!("'{value}' uses plain http, which is allowed only for loopback hosts; use https"))
+        }
         other => return Err(format!("'{value}' has unsupported scheme '{other}'; use https")),
     }
     if url.host().is_none() {
@@ -227,10 +225,7 @@ fn validate_proxy_url(value: &str) -> Result<(), String> {
 }
 
 fn number(value: &str, min: u64, max: u64) -> Result<u64, String> {
-    let n: u64 = value
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{value}' is not a whole number"))?;
+    let n: u64 = value.trim().parse().map_err(|_| format!("'{value}' is not a whole number"))?;
     if n < min || n > max {
         return Err(format!("{n} is out of range ({min} to {max})"));
     }
@@ -248,10 +243,7 @@ mod tests {
     #[test]
     fn defaults_match_the_documented_request() {
         let c = ClientConfig::default();
-        assert_eq!(
-            c.token_endpoint(),
-            "https://login.microsoftonline.com/common/oauth2/v2.0/token"
-        );
+        assert_eq!(c.token_endpoint(), "https://login.microsoftonline.com/common/oauth2/v2.0/token");
         assert_eq!(c.scope_param(), "https://graph.microsoft.com/.default");
         assert!(c.is_tenantless());
     }

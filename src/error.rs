@@ -73,10 +73,7 @@ impl ErrorCode {
 
     /// Whether trying again later can help (the same call, unchanged).
     pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            ErrorCode::Throttled | ErrorCode::Network | ErrorCode::Server | ErrorCode::Protocol
-        )
+        matches!(self, ErrorCode::Throttled | ErrorCode::Network | ErrorCode::Server | ErrorCode::Protocol)
     }
 }
 

@@ -90,10 +90,7 @@ impl Fetcher {
                 client_request_id: &request_id,
                 timeout: self.attempt_timeout.min(remaining).max(Duration::from_millis(1)),
             };
-            let result = self
-                .transport
-                .post(&request)
-                .and_then(|answer| protocol::interpret(&answer, &cx));
+            let result = self.transport.post(&request).and_then(|answer| protocol::interpret(&answer, &cx));
             let err = match result {
                 Ok(answer) => {
                     return Outcome {

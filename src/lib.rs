@@ -34,7 +34,9 @@ mod transport;
 pub mod ffi;
 
 pub use client::Client;
-pub use config::{ClientAuth, ClientConfig, ProxySetting, CONFIG_KEYS, DEFAULT_AUTHORITY_HOST, DEFAULT_SCOPE, DEFAULT_TENANT};
+pub use config::{
+    ClientAuth, ClientConfig, ProxySetting, CONFIG_KEYS, DEFAULT_AUTHORITY_HOST, DEFAULT_SCOPE, DEFAULT_TENANT,
+};
 pub use credential::Credential;
 pub use error::{Error, ErrorCode, OAuthDetails};
 pub use secret::Secret;

@@ -63,10 +63,7 @@ pub fn basic_authorization(client_id: &str, secret: &Secret) -> Secret {
     raw.push(':');
     form_encode_value(secret.expose(), &mut raw);
     let raw = Secret::new(raw);
-    Secret::new(format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(raw.expose().as_bytes())
-    ))
+    Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw.expose().as_bytes())))
 }
 
 /// A successful token answer.
@@ -169,7 +166,8 @@ pub fn interpret(answer: &HttpAnswer, cx: &Context<'_>) -> Result<TokenAnswer, E
 }
 
 fn parse_success(answer: &HttpAnswer, cx: &Context<'_>) -> Result<TokenAnswer, Error> {
-    let protocol = |why: String| Error::new(ErrorCode::Protocol, format!("unusable token answer from {}: {why}", cx.endpoint));
+    let protocol =
+        |why: String| Error::new(ErrorCode::Protocol, format!("unusable token answer from {}: {why}", cx.endpoint));
     let raw: RawTokenAnswer = serde_json::from_slice(&answer.body).map_err(|e| {
         protocol(format!(
             "not JSON ({}{}; a proxy or captive portal may have answered)",
@@ -192,9 +190,7 @@ fn parse_success(answer: &HttpAnswer, cx: &Context<'_>) -> Result<TokenAnswer, E
     if token.bytes().any(|b| b.is_ascii_control() || b == b' ') {
         return Err(protocol("access_token contains spaces or control characters".to_owned()));
     }
-    let expires_in = raw
-        .expires_in
-        .ok_or_else(|| protocol("expires_in is missing".to_owned()))?;
+    let expires_in = raw.expires_in.ok_or_else(|| protocol("expires_in is missing".to_owned()))?;
     if expires_in == 0 {
         return Err(protocol("expires_in is 0".to_owned()));
     }
@@ -281,19 +277,9 @@ fn classify_failure(answer: &HttpAnswer, cx: &Context<'_>) -> Error {
 /// (it could echo something sensitive).
 fn describe_body(answer: &HttpAnswer) -> String {
     let ct = answer.content_type.as_deref().unwrap_or("no content type");
-    let looks_html = answer
-        .body
-        .iter()
-        .take(512)
-        .copied()
-        .skip_while(|b| b.is_ascii_whitespace())
-        .take(1)
-        .any(|b| b == b'<');
-    format!(
-        "{} bytes of {ct}{}",
-        answer.body.len(),
-        if looks_html { ", an HTML page" } else { "" }
-    )
+    let looks_html =
+        answer.body.iter().take(512).copied().skip_while(|b| b.is_ascii_whitespace()).take(1).any(|b| b == b'<');
+    format!("{} bytes of {ct}{}", answer.body.len(), if looks_html { ", an HTML page" } else { "" })
 }
 
 /// `Retry-After` in both its forms: delay-seconds, or an HTTP-date.
@@ -339,7 +325,13 @@ mod tests {
     use super::*;
 
     fn ok(body: &str) -> HttpAnswer {
-        HttpAnswer { status: 200, content_type: Some("application/json".into()), retry_after: None, body: body.as_bytes().to_vec(), truncated: false }
+        HttpAnswer {
+            status: 200,
+            content_type: Some("application/json".into()),
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+        }
     }
     const CX: Context<'static> = Context { endpoint: "https://login.example/t/oauth2/v2.0/token", tenantless: true };
 
@@ -402,7 +394,8 @@ mod tests {
         assert!(!e.message().contains("Trace ID: t\r"));
 
         let tenant = r#"{"error":"invalid_request","error_description":"AADSTS50059: No tenant-identifying information found","error_codes":[50059]}"#;
-        let a = HttpAnswer { status: 400, content_type: None, retry_after: None, body: tenant.into(), truncated: false };
+        let a =
+            HttpAnswer { status: 400, content_type: None, retry_after: None, body: tenant.into(), truncated: false };
         let e = interpret(&a, &CX).unwrap_err();
         assert_eq!(e.code(), ErrorCode::TenantNotFound);
         assert!(e.message().contains("configure your tenant ID"), "{}", e.message());
@@ -414,11 +407,23 @@ mod tests {
 
     #[test]
     fn throttling_and_server_errors_keep_retry_after() {
-        let a = HttpAnswer { status: 429, content_type: None, retry_after: Some("7".into()), body: vec![], truncated: false };
+        let a = HttpAnswer {
+            status: 429,
+            content_type: None,
+            retry_after: Some("7".into()),
+            body: vec![],
+            truncated: false,
+        };
         let e = interpret(&a, &CX).unwrap_err();
         assert_eq!(e.code(), ErrorCode::Throttled);
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
-        let a = HttpAnswer { status: 502, content_type: Some("text/html".into()), retry_after: None, body: b"<html>bad gateway</html>".to_vec(), truncated: false };
+        let a = HttpAnswer {
+            status: 502,
+            content_type: Some("text/html".into()),
+            retry_after: None,
+            body: b"<html>bad gateway</html>".to_vec(),
+            truncated: false,
+        };
         let e = interpret(&a, &CX).unwrap_err();
         assert_eq!(e.code(), ErrorCode::Server);
         assert!(e.message().contains("HTML"));

@@ -67,10 +67,7 @@ impl AccessToken {
 
     /// Wall-clock expiry in milliseconds since the Unix epoch.
     pub fn expires_on_unix_ms(&self) -> i64 {
-        self.expires_on
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
+        self.expires_on.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
     }
 
     /// Time left before expiry (zero once expired).
@@ -108,10 +105,7 @@ impl AccessToken {
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("secret", &"<redacted>")
-            .field("expires_in", &self.expires_in())
-            .finish()
+        f.debug_struct("AccessToken").field("secret", &"<redacted>").field("expires_in", &self.expires_in()).finish()
     }
 }
 

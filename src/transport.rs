@@ -90,10 +90,7 @@ impl Transport {
         let content_type = response.header("content-type").map(str::to_owned);
         let retry_after = response.header("retry-after").map(str::to_owned);
         let mut body = Vec::new();
-        let read = response
-            .into_reader()
-            .take(MAX_BODY_BYTES as u64 + 1)
-            .read_to_end(&mut body);
+        let read = response.into_reader().take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut body);
         if let Err(e) = read {
             return Err(self.io_error(&e, req.timeout, "while reading the answer"));
         }
@@ -106,11 +103,7 @@ impl Transport {
         if let Some(tls) = find_tls_error(t) {
             return Error::new(
                 ErrorCode::Tls,
-                format!(
-                    "TLS handshake with {} failed: {tls}{}",
-                    self.endpoint,
-                    tls_hint(&tls)
-                ),
+                format!("TLS handshake with {} failed: {tls}{}", self.endpoint, tls_hint(&tls)),
             );
         }
         if let Some(io) = find_io_error(t) {
@@ -123,10 +116,7 @@ impl Transport {
     fn io_error(&self, e: &std::io::Error, timeout: Duration, when: &str) -> Error {
         use std::io::ErrorKind as K;
         if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-            return Error::new(
-                ErrorCode::Tls,
-                format!("TLS with {} failed: {tls}{}", self.endpoint, tls_hint(tls)),
-            );
+            return Error::new(ErrorCode::Tls, format!("TLS with {} failed: {tls}{}", self.endpoint, tls_hint(tls)));
         }
         let via = self.proxy().map(|p| format!(" via proxy {p}")).unwrap_or_default();
         let what = match e.kind() {
@@ -202,9 +192,8 @@ fn shared_agent(config: &ClientConfig, proxy: Option<&str>) -> Result<ureq::Agen
         .max_idle_connections(16)
         .try_proxy_from_env(false);
     if let Some(p) = proxy {
-        let parsed = ureq::Proxy::new(p).map_err(|e| {
-            Error::invalid_argument(format!("proxy '{}' is not usable: {e}", redact_userinfo(p)))
-        })?;
+        let parsed = ureq::Proxy::new(p)
+            .map_err(|e| Error::invalid_argument(format!("proxy '{}' is not usable: {e}", redact_userinfo(p))))?;
         builder = builder.proxy(parsed);
     }
     let agent = builder.build();
@@ -251,9 +240,7 @@ fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Error
             return Err(bad(format!("'{}' contains no PEM certificate", path.display())));
         }
         for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| bad(format!("a certificate in '{}' is unusable: {e}", path.display())))?;
+            roots.add(cert).map_err(|e| bad(format!("a certificate in '{}' is unusable: {e}", path.display())))?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -270,18 +257,12 @@ fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Error
 /// The proxy for `url`: the configured one, or the environment's
 /// (`HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`, either case) unless `NO_PROXY`
 /// matches the host.
-pub(crate) fn select_proxy(
-    setting: &ProxySetting,
-    url: &Url,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Option<String> {
+pub(crate) fn select_proxy(setting: &ProxySetting, url: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     match setting {
         ProxySetting::Disabled => None,
         ProxySetting::Url(p) => Some(p.clone()),
         ProxySetting::FromEnvironment => {
-            let first = |names: &[&str]| {
-                names.iter().find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
-            };
+            let first = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.trim().is_empty()));
             let proxy = if url.scheme() == "https" {
                 first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
             } else {
@@ -363,10 +344,7 @@ mod tests {
         assert_eq!(select_proxy(&ProxySetting::Disabled, &url, &env), None);
         let local = Url::parse("https://localhost:8443/x").unwrap();
         assert_eq!(select_proxy(&ProxySetting::FromEnvironment, &local, &env), None);
-        assert_eq!(
-            select_proxy(&ProxySetting::Url("http://p:1".into()), &local, &env).as_deref(),
-            Some("http://p:1")
-        );
+        assert_eq!(select_proxy(&ProxySetting::Url("http://p:1".into()), &local, &env).as_deref(), Some("http://p:1"));
     }
 
     #[test]

@@ -75,9 +75,7 @@ fn within_the_refresh_margin_the_current_token_is_served_while_one_refresh_runs(
     s.emu.set_latency(Duration::from_millis(300));
     std::thread::sleep(Duration::from_millis(2100));
     // In the margin: served at once, the refresh runs in the background.
-    let (during, took) = timed(|| {
-        (0..200).map(|_| c.token().unwrap().secret().to_owned()).collect::<Vec<_>>()
-    });
+    let (during, took) = timed(|| (0..200).map(|_| c.token().unwrap().secret().to_owned()).collect::<Vec<_>>());
     assert!(during.iter().all(|t| t == first.secret()));
     assert!(took < Duration::from_millis(150), "hits waited: {took:?}");
     assert!(eventually(Duration::from_secs(3), || c.token().unwrap().secret() != first.secret()));
@@ -166,7 +164,9 @@ fn force_refresh_async_never_blocks_and_lands_a_new_token() {
     s.emu.set_latency(Duration::from_millis(300));
     let (tx, rx) = std::sync::mpsc::channel();
     let (_, took) = timed(|| {
-        c.force_refresh_async(Box::new(move |r| tx.send(r.map(|t| t.secret().to_owned()).map_err(|e| e.clone())).unwrap()))
+        c.force_refresh_async(Box::new(move |r| {
+            tx.send(r.map(|t| t.secret().to_owned()).map_err(|e| e.clone())).unwrap()
+        }))
     });
     assert!(took < Duration::from_millis(100), "blocked for {took:?}");
     let fresh = rx.recv_timeout(Duration::from_secs(5)).unwrap().unwrap();

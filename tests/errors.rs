@@ -93,10 +93,8 @@ fn server_errors_network_errors_and_protocol_errors() {
 
     // Nothing listens on a port we just closed.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let e = s
-        .client_with(|c| c.set("authority_host", &format!("https://127.0.0.1:{port}")).unwrap())
-        .token()
-        .unwrap_err();
+    let e =
+        s.client_with(|c| c.set("authority_host", &format!("https://127.0.0.1:{port}")).unwrap()).token().unwrap_err();
     assert_eq!(e.code(), ErrorCode::Network);
     assert!(e.message().contains("refused"), "{}", e.message());
 }

@@ -144,7 +144,8 @@ fn an_untrusted_certificate_fails_fast_and_is_not_retried() {
     let mut c = paytrim_auth::ClientConfig::default();
     c.set("authority_host", &s.emu.https_url()).unwrap();
     c.set("tenant", "contoso.onmicrosoft.com").unwrap();
-    let client = paytrim_auth::Client::new(&s.client_id, paytrim_auth::Credential::client_secret(&s.secret), &c).unwrap();
+    let client =
+        paytrim_auth::Client::new(&s.client_id, paytrim_auth::Credential::client_secret(&s.secret), &c).unwrap();
     let (r, took) = timed(|| client.token());
     report("untrusted certificate", s.emu.token_requests(), took, &outcome(&r));
     assert_eq!(r.unwrap_err().code(), ErrorCode::Tls);
@@ -172,9 +173,8 @@ fn server_down_with_a_valid_cached_token_serves_it_without_waiting() {
     let Setup { emu, .. } = s;
     let requests = emu.token_requests();
     emu.shutdown();
-    let (r, took) = timed(|| {
-        (0..10_000).map(|_| c.token().map(|x| x.secret().to_owned())).collect::<Result<Vec<_>, _>>()
-    });
+    let (r, took) =
+        timed(|| (0..10_000).map(|_| c.token().map(|x| x.secret().to_owned())).collect::<Result<Vec<_>, _>>());
     report("server down, valid token cached (10k calls)", requests, took, &outcome(&r));
     assert!(r.unwrap().iter().all(|x| x == t.secret()));
     assert!(took < Duration::from_millis(500), "{took:?}");

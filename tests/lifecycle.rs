@@ -73,9 +73,8 @@ fn many_clients_share_a_few_connections() {
     let s = setup();
     s.client().token().unwrap();
     let before = open_fds();
-    let clients: Vec<_> = (0..300)
-        .map(|i| s.client_with(|c| c.set("scope", &format!("api://fd-{i}/.default")).unwrap()))
-        .collect();
+    let clients: Vec<_> =
+        (0..300).map(|i| s.client_with(|c| c.set("scope", &format!("api://fd-{i}/.default")).unwrap())).collect();
     for c in &clients {
         c.token().unwrap();
     }

@@ -71,9 +71,8 @@ impl Drop for Emulator {
 }
 
 pub fn emulator_binary() -> String {
-    std::env::var("PAYTRIM_EMULATOR").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/paytrim-entra-emulator").to_owned()
-    })
+    std::env::var("PAYTRIM_EMULATOR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/paytrim-entra-emulator").to_owned())
 }
 
 /// 10,000 cached keys hold 10,000 keep-alive connections (each client's
@@ -100,7 +99,9 @@ pub fn start_emulator() -> Emulator {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin} ({e}); build it: cargo build --release -p paytrim-entra-emulator"));
+        .unwrap_or_else(|e| {
+            panic!("cannot start {bin} ({e}); build it: cargo build --release -p paytrim-entra-emulator")
+        });
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("ready line");
     let v: serde_json::Value = serde_json::from_str(&line).expect("ready JSON");
@@ -139,7 +140,9 @@ pub fn new_client_as(emu: &Emulator, id: &str, secret: &str, scope: &str) -> Cli
     let ca = emu.ca_file().to_string_lossy().into_owned();
     unsafe {
         let cfg = paytrim_auth_config_new();
-        for (k, v) in [("tenant", TENANT), ("authority_host", https.as_str()), ("ca_file", ca.as_str()), ("scope", scope)] {
+        for (k, v) in
+            [("tenant", TENANT), ("authority_host", https.as_str()), ("ca_file", ca.as_str()), ("scope", scope)]
+        {
             let (k, v) = (CString::new(k).unwrap(), CString::new(v).unwrap());
             check(paytrim_auth_config_set(cfg, k.as_ptr(), v.as_ptr()), "config_set");
         }
@@ -177,7 +180,11 @@ pub fn free_client(c: ClientPtr) {
 pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 pub fn ms(d: Duration) -> f64 {

@@ -32,10 +32,7 @@ pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
     match (what, get, post) {
         ("stats", true, _) => {
             let st = shared.lock();
-            Response::json(
-                200,
-                &json!({"token_requests": st.token_requests, "tokens_issued": st.tokens_issued}),
-            )
+            Response::json(200, &json!({"token_requests": st.token_requests, "tokens_issued": st.tokens_issued}))
         }
         ("requests", true, _) => {
             let st = shared.lock();
@@ -45,10 +42,7 @@ pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
         ("config", true, _) => Response::json(200, &shared.lock().knobs.to_json()),
         ("faults", true, _) => {
             let st = shared.lock();
-            Response::json(
-                200,
-                &serde_json::to_value(&st.faults).unwrap_or(Value::Null),
-            )
+            Response::json(200, &serde_json::to_value(&st.faults).unwrap_or(Value::Null))
         }
         ("config", _, true) => match serde_json::from_slice::<Value>(&req.body) {
             Ok(v) => match shared.lock().knobs.apply_json(&v) {
@@ -66,13 +60,7 @@ pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
         },
         ("clients", _, true) => match serde_json::from_slice::<NewClient>(&req.body) {
             Ok(c) if !c.client_id.is_empty() => {
-                shared.lock().clients.insert(
-                    c.client_id,
-                    Client {
-                        secret: c.client_secret,
-                        expired: c.expired,
-                    },
-                );
+                shared.lock().clients.insert(c.client_id, Client { secret: c.client_secret, expired: c.expired });
                 ok()
             }
             Ok(_) => bad("client_id must not be empty"),
@@ -85,9 +73,6 @@ pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
         ("stats" | "requests" | "config" | "faults" | "clients" | "reset", _, _) => {
             Response::json(405, &json!({"ok": false, "error": "method not allowed"}))
         }
-        _ => Response::json(
-            404,
-            &json!({"ok": false, "error": "no such control endpoint"}),
-        ),
+        _ => Response::json(404, &json!({"ok": false, "error": "no such control endpoint"})),
     }
 }

@@ -35,21 +35,11 @@ pub(crate) struct OAuthError {
 }
 
 fn err(status: u16, error: &'static str, code: u32, message: impl Into<String>) -> OAuthError {
-    OAuthError {
-        status,
-        error,
-        code,
-        message: message.into(),
-    }
+    OAuthError { status, error, code, message: message.into() }
 }
 
 fn missing(param: &str) -> OAuthError {
-    err(
-        400,
-        "invalid_request",
-        900144,
-        format!("The request body must contain the following parameter: '{param}'."),
-    )
+    err(400, "invalid_request", 900144, format!("The request body must contain the following parameter: '{param}'."))
 }
 
 pub(crate) struct Ids {
@@ -101,13 +91,9 @@ impl OAuthError {
     }
 
     pub fn response(&self, flavour: Flavour, ids: &Ids) -> Response {
-        let mut r = Response::new(
-            self.status,
-            "application/json; charset=utf-8",
-            self.body(flavour, ids),
-        )
-        .header("Cache-Control", "no-store, no-cache")
-        .header("Pragma", "no-cache");
+        let mut r = Response::new(self.status, "application/json; charset=utf-8", self.body(flavour, ids))
+            .header("Cache-Control", "no-store, no-cache")
+            .header("Pragma", "no-cache");
         if self.status == 401 {
             r = r.header("WWW-Authenticate", "Basic realm=\"paytrim-entra-emulator\"");
         }
@@ -145,10 +131,7 @@ fn parse(req: &Request) -> Parsed {
                 .and_then(|raw| String::from_utf8(raw).ok())
                 .and_then(|s| {
                     let (id, secret) = s.split_once(':')?;
-                    Some((
-                        util::percent_decode(id, true),
-                        util::percent_decode(secret, true),
-                    ))
+                    Some((util::percent_decode(id, true), util::percent_decode(secret, true)))
                 })
                 .ok_or(()),
         )
@@ -157,9 +140,7 @@ fn parse(req: &Request) -> Parsed {
 }
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 fn record_of(req: &Request, scheme: &str, tenant: &Option<String>, p: &Parsed) -> RecordedRequest {
@@ -209,8 +190,7 @@ const TENANTLESS: [&str; 3] = ["common", "organizations", "consumers"];
 
 fn is_dns_like(t: &str) -> bool {
     !t.is_empty()
-        && t.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
+        && t.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
         && !t.starts_with(['.', '-'])
         && !t.ends_with(['.', '-'])
         && !t.contains("..")
@@ -235,10 +215,7 @@ fn validate(
             405,
             "invalid_request",
             900561,
-            format!(
-                "The endpoint only accepts POST, OPTIONS requests. Received a {} request.",
-                req.method
-            ),
+            format!("The endpoint only accepts POST, OPTIONS requests. Received a {} request.", req.method),
         ));
     }
     let ct = req.header("content-type").unwrap_or("");
@@ -279,11 +256,7 @@ fn validate(
                     "No tenant-identifying information found in either the request or implied by any provided credentials.",
                 ));
             }
-        } else if knobs
-            .unknown_tenants
-            .iter()
-            .any(|u| u.eq_ignore_ascii_case(t))
-        {
+        } else if knobs.unknown_tenants.iter().any(|u| u.eq_ignore_ascii_case(t)) {
             return Err(err(
                 400,
                 "invalid_request",
@@ -376,9 +349,7 @@ fn validate(
     }
 
     // Scope.
-    let scope = field(&p.form, "scope")
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    let scope = field(&p.form, "scope").map(str::trim).filter(|s| !s.is_empty());
     let scope = scope.ok_or_else(|| missing("scope"))?;
     for s in scope.split(' ').filter(|s| !s.is_empty()) {
         if !s.ends_with("/.default") {
@@ -531,20 +502,11 @@ pub(crate) fn handle(
             }
             None
         }
-        Some(FaultKind::Status {
-            status,
-            retry_after,
-            body,
-            content_type,
-        }) => {
+        Some(FaultKind::Status { status, retry_after, body, content_type }) => {
             let mut r = match body {
-                Some(b) => Response::new(
-                    status,
-                    content_type
-                        .as_deref()
-                        .unwrap_or("application/json; charset=utf-8"),
-                    b,
-                ),
+                Some(b) => {
+                    Response::new(status, content_type.as_deref().unwrap_or("application/json; charset=utf-8"), b)
+                }
                 None => status_fault_error(status).response(flavour, &ids),
             };
             if let Some(ra) = retry_after {
@@ -559,45 +521,29 @@ pub(crate) fn handle(
         )),
         Some(FaultKind::Oversized { bytes }) => Some(Response {
             status: 200,
-            headers: vec![(
-                "Content-Type".into(),
-                "application/json; charset=utf-8".into(),
-            )],
+            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
             body: Body::Oversized(bytes),
         }),
-        Some(FaultKind::Html { status }) => {
-            Some(Response::new(status, "text/html", html_page(status)))
+        Some(FaultKind::Html { status }) => Some(Response::new(status, "text/html", html_page(status))),
+        Some(FaultKind::Body { status, body, content_type }) => {
+            Some(Response::new(status, content_type.as_deref().unwrap_or("application/json; charset=utf-8"), body))
         }
-        Some(FaultKind::Body {
-            status,
-            body,
-            content_type,
-        }) => Some(Response::new(
-            status,
-            content_type
-                .as_deref()
-                .unwrap_or("application/json; charset=utf-8"),
-            body,
-        )),
         None => None,
     };
-    let resp =
-        resp.unwrap_or_else(
-            || match validate(shared, req, flavour, tenant.as_deref(), &parsed) {
-                Ok(is) => {
-                    issued = true;
-                    success(shared, &is)
-                }
-                Err(e) => {
-                    let r = e.response(flavour, &ids);
-                    if e.status == 405 {
-                        r.header("Allow", "POST, OPTIONS")
-                    } else {
-                        r
-                    }
-                }
-            },
-        );
+    let resp = resp.unwrap_or_else(|| match validate(shared, req, flavour, tenant.as_deref(), &parsed) {
+        Ok(is) => {
+            issued = true;
+            success(shared, &is)
+        }
+        Err(e) => {
+            let r = e.response(flavour, &ids);
+            if e.status == 405 {
+                r.header("Allow", "POST, OPTIONS")
+            } else {
+                r
+            }
+        }
+    });
     let mut resp = resp.header("x-ms-request-id", ids.trace_id.clone());
     if let Some(c) = &ids.client_request_id {
         resp = resp.header("client-request-id", c.clone());
@@ -621,10 +567,7 @@ mod tests {
         assert_eq!(route("/oauth2/token").unwrap().0, Flavour::Generic);
         let (f, t) = route("/contoso.com/oauth2/v2.0/token").unwrap();
         assert_eq!((f, t.as_deref()), (Flavour::Entra, Some("contoso.com")));
-        assert_eq!(
-            route("/a%20b/oauth2/v2.0/token").unwrap().1.as_deref(),
-            Some("a b")
-        );
+        assert_eq!(route("/a%20b/oauth2/v2.0/token").unwrap().1.as_deref(), Some("a b"));
         assert!(route("/x/oauth2/token").is_none());
         assert!(route("/_emulator/stats").is_none());
     }

@@ -13,11 +13,7 @@ pub enum FaultKind {
     /// Without `body`, an Entra-style error JSON fitting the status is sent.
     Status {
         status: u16,
-        #[serde(
-            default,
-            deserialize_with = "string_or_number",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(default, deserialize_with = "string_or_number", skip_serializing_if = "Option::is_none")]
         retry_after: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         body: Option<String>,
@@ -114,20 +110,11 @@ impl From<FaultKind> for Fault {
 impl Fault {
     /// Answer with `status` and an Entra-style error body.
     pub fn status(status: u16) -> Fault {
-        FaultKind::Status {
-            status,
-            retry_after: None,
-            body: None,
-            content_type: None,
-        }
-        .into()
+        FaultKind::Status { status, retry_after: None, body: None, content_type: None }.into()
     }
     /// Wait `d` before answering normally.
     pub fn stall(d: Duration) -> Fault {
-        FaultKind::Stall {
-            ms: d.as_millis() as u64,
-        }
-        .into()
+        FaultKind::Stall { ms: d.as_millis() as u64 }.into()
     }
     /// Close the connection with a TCP RST after reading the request.
     pub fn reset() -> Fault {
@@ -147,21 +134,11 @@ impl Fault {
     }
     /// A raw answer with `Content-Type: application/json`.
     pub fn json_body(status: u16, body: impl Into<String>) -> Fault {
-        FaultKind::Body {
-            status,
-            body: body.into(),
-            content_type: None,
-        }
-        .into()
+        FaultKind::Body { status, body: body.into(), content_type: None }.into()
     }
     /// A raw answer with any content type.
     pub fn body(status: u16, content_type: impl Into<String>, body: impl Into<String>) -> Fault {
-        FaultKind::Body {
-            status,
-            body: body.into(),
-            content_type: Some(content_type.into()),
-        }
-        .into()
+        FaultKind::Body { status, body: body.into(), content_type: Some(content_type.into()) }.into()
     }
     /// Set `Retry-After` (only meaningful for [`Fault::status`]).
     pub fn retry_after(mut self, value: impl Into<String>) -> Fault {
@@ -173,19 +150,11 @@ impl Fault {
     /// Replace the default error body of a [`Fault::status`].
     pub fn with_body(mut self, content_type: impl Into<String>, value: impl Into<String>) -> Fault {
         match &mut self.kind {
-            FaultKind::Status {
-                body,
-                content_type: ct,
-                ..
-            } => {
+            FaultKind::Status { body, content_type: ct, .. } => {
                 *body = Some(value.into());
                 *ct = Some(content_type.into());
             }
-            FaultKind::Body {
-                body,
-                content_type: ct,
-                ..
-            } => {
+            FaultKind::Body { body, content_type: ct, .. } => {
                 *body = value.into();
                 *ct = Some(content_type.into());
             }
@@ -202,16 +171,12 @@ impl Fault {
 
 /// Parse one fault object or an array of them.
 pub(crate) fn parse_faults(json: &[u8]) -> Result<Vec<Fault>, String> {
-    let v: serde_json::Value =
-        serde_json::from_slice(json).map_err(|e| format!("invalid JSON: {e}"))?;
+    let v: serde_json::Value = serde_json::from_slice(json).map_err(|e| format!("invalid JSON: {e}"))?;
     let items = match v {
         serde_json::Value::Array(a) => a,
         other => vec![other],
     };
-    items
-        .into_iter()
-        .map(|i| serde_json::from_value::<Fault>(i).map_err(|e| format!("invalid fault: {e}")))
-        .collect()
+    items.into_iter().map(|i| serde_json::from_value::<Fault>(i).map_err(|e| format!("invalid fault: {e}"))).collect()
 }
 
 #[cfg(test)]
@@ -220,8 +185,10 @@ mod tests {
 
     #[test]
     fn json_round_trip() {
-        let f = parse_faults(br#"[{"kind":"status","status":503,"retry_after":1,"body":null,"content_type":null},
-            {"kind":"stall","ms":5,"count":3},{"kind":"reset"},{"kind":"html"},{"kind":"oversized","bytes":10}]"#)
+        let f = parse_faults(
+            br#"[{"kind":"status","status":503,"retry_after":1,"body":null,"content_type":null},
+            {"kind":"stall","ms":5,"count":3},{"kind":"reset"},{"kind":"html"},{"kind":"oversized","bytes":10}]"#,
+        )
         .unwrap();
         assert_eq!(f[0], Fault::status(503).retry_after("1"));
         assert_eq!(f[1], Fault::stall(Duration::from_millis(5)).times(3));

@@ -21,10 +21,7 @@ pub(crate) struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn keep_alive(&self) -> bool {
@@ -90,10 +87,7 @@ pub(crate) fn read_request<S: Read + Write>(r: &mut BufReader<S>) -> Result<Requ
     };
     // Accept absolute-form targets too (proxies).
     let mut path = target;
-    if let Some(rest) = path
-        .strip_prefix("http://")
-        .or_else(|| path.strip_prefix("https://"))
-    {
+    if let Some(rest) = path.strip_prefix("http://").or_else(|| path.strip_prefix("https://")) {
         path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
     }
     let path = path.split(['?', '#']).next().unwrap_or("/").to_string();
@@ -102,10 +96,7 @@ pub(crate) fn read_request<S: Read + Write>(r: &mut BufReader<S>) -> Result<Requ
     loop {
         let n = read_line(r, &mut line)?;
         if n == 0 {
-            return Err(ReadError::Bad(
-                400,
-                "connection closed inside the request head",
-            ));
+            return Err(ReadError::Bad(400, "connection closed inside the request head"));
         }
         if line.is_empty() {
             break;
@@ -114,39 +105,24 @@ pub(crate) fn read_request<S: Read + Write>(r: &mut BufReader<S>) -> Result<Requ
             return Err(ReadError::Bad(431, "too many headers"));
         }
         let l = String::from_utf8_lossy(&line);
-        let (k, v) = l
-            .split_once(':')
-            .ok_or(ReadError::Bad(400, "malformed header line"))?;
+        let (k, v) = l.split_once(':').ok_or(ReadError::Bad(400, "malformed header line"))?;
         if k.is_empty() || k.ends_with([' ', '\t']) {
             return Err(ReadError::Bad(400, "malformed header name"));
         }
         headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
     }
-    let mut req = Request {
-        method: method.to_string(),
-        path,
-        http11,
-        headers,
-        body: Vec::new(),
-    };
+    let mut req = Request { method: method.to_string(), path, http11, headers, body: Vec::new() };
 
-    let chunked = req
-        .header("transfer-encoding")
-        .map(|te| te.to_ascii_lowercase().contains("chunked"))
-        .unwrap_or(false);
+    let chunked =
+        req.header("transfer-encoding").map(|te| te.to_ascii_lowercase().contains("chunked")).unwrap_or(false);
     let length = match req.header("content-length") {
-        Some(v) if !chunked => Some(
-            v.parse::<usize>()
-                .map_err(|_| ReadError::Bad(400, "bad Content-Length"))?,
-        ),
+        Some(v) if !chunked => Some(v.parse::<usize>().map_err(|_| ReadError::Bad(400, "bad Content-Length"))?),
         _ => None,
     };
     if length.is_some_and(|l| l > MAX_BODY) {
         return Err(ReadError::Bad(413, "request body too large"));
     }
-    let expects_continue = req
-        .header("expect")
-        .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
+    let expects_continue = req.header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
     if expects_continue && http11 && (chunked || length.unwrap_or(0) > 0) {
         let s = r.get_mut();
         s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
@@ -169,8 +145,7 @@ fn read_chunked<R: BufRead>(r: &mut R) -> Result<Vec<u8>, ReadError> {
         read_line(r, &mut line)?;
         let s = String::from_utf8_lossy(&line);
         let size_str = s.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_str, 16)
-            .map_err(|_| ReadError::Bad(400, "bad chunk size"))?;
+        let size = usize::from_str_radix(size_str, 16).map_err(|_| ReadError::Bad(400, "bad chunk size"))?;
         if size == 0 {
             // Trailers until the empty line.
             loop {
@@ -206,11 +181,7 @@ pub(crate) struct Response {
 
 impl Response {
     pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
-        Response {
-            status,
-            headers: vec![("Content-Type".into(), content_type.into())],
-            body: Body::Bytes(body.into()),
-        }
+        Response { status, headers: vec![("Content-Type".into(), content_type.into())], body: Body::Bytes(body.into()) }
     }
 
     pub fn json(status: u16, value: &serde_json::Value) -> Response {
@@ -264,10 +235,7 @@ pub(crate) fn write_response<W: Write>(
     head_only: bool,
 ) -> io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
-    head.push_str(&format!(
-        "Date: {}\r\n",
-        crate::util::http_date(crate::util::unix_now())
-    ));
+    head.push_str(&format!("Date: {}\r\n", crate::util::http_date(crate::util::unix_now())));
     for (k, v) in &resp.headers {
         head.push_str(k);
         head.push_str(": ");
@@ -326,8 +294,7 @@ mod tests {
 
     #[test]
     fn parses_two_keepalive_requests() {
-        let raw =
-            b"POST /t/oauth2/v2.0/token?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc\
+        let raw = b"POST /t/oauth2/v2.0/token?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc\
 GET /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
         let mut r = BufReader::new(Duplex(Cursor::new(raw.to_vec()), Vec::new()));
         let a = read_request(&mut r).unwrap();

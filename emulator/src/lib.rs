@@ -32,9 +32,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use faults::{Fault, FaultKind};
-pub use state::{
-    ClientAuth, Knobs, RecordedRequest, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MAX_RECORDED,
-};
+pub use state::{ClientAuth, Knobs, RecordedRequest, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MAX_RECORDED};
 pub use util::form_encode;
 
 use state::{Client, Shared, State};
@@ -66,11 +64,7 @@ pub struct EmulatorBuilder {
 impl Default for EmulatorBuilder {
     fn default() -> Self {
         EmulatorBuilder {
-            clients: vec![(
-                DEFAULT_CLIENT_ID.into(),
-                DEFAULT_CLIENT_SECRET.into(),
-                false,
-            )],
+            clients: vec![(DEFAULT_CLIENT_ID.into(), DEFAULT_CLIENT_SECRET.into(), false)],
             knobs: Knobs::default(),
             ca_file: None,
             https_port: 0,
@@ -149,11 +143,8 @@ impl EmulatorBuilder {
             None => (write_temp_ca(&tls.ca_pem)?, true),
         };
 
-        let clients: HashMap<String, Client> = self
-            .clients
-            .into_iter()
-            .map(|(id, secret, expired)| (id, Client { secret, expired }))
-            .collect();
+        let clients: HashMap<String, Client> =
+            self.clients.into_iter().map(|(id, secret, expired)| (id, Client { secret, expired })).collect();
         let shared = Arc::new(Shared::new(State::new(self.knobs, clients), self.verbose));
         let mut emu = Emulator {
             shared: shared.clone(),
@@ -164,18 +155,8 @@ impl EmulatorBuilder {
             remove_ca_file,
             threads: Vec::new(),
         };
-        emu.threads.push(server::spawn_listener(
-            shared.clone(),
-            https,
-            server::Scheme::Https,
-            Some(tls.config),
-        )?);
-        emu.threads.push(server::spawn_listener(
-            shared,
-            http,
-            server::Scheme::Http,
-            None,
-        )?);
+        emu.threads.push(server::spawn_listener(shared.clone(), https, server::Scheme::Https, Some(tls.config))?);
+        emu.threads.push(server::spawn_listener(shared, http, server::Scheme::Http, None)?);
         Ok(emu)
     }
 }
@@ -186,16 +167,8 @@ fn write_temp_ca(pem: &str) -> io::Result<PathBuf> {
     for _ in 0..16 {
         let mut r = [0u8; 6];
         util::random_bytes(&mut r);
-        let path = dir.join(format!(
-            "paytrim-entra-emulator-{}-{}-ca.pem",
-            std::process::id(),
-            util::hex(&r)
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
+        let path = dir.join(format!("paytrim-entra-emulator-{}-{}-ca.pem", std::process::id(), util::hex(&r)));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(mut f) => {
                 f.write_all(pem.as_bytes())?;
                 return Ok(std::path::absolute(&path).unwrap_or(path));
@@ -327,23 +300,11 @@ impl Emulator {
 
     /// Register (or replace) a client.
     pub fn add_client(&self, id: impl Into<String>, secret: impl Into<String>) {
-        self.shared.lock().clients.insert(
-            id.into(),
-            Client {
-                secret: secret.into(),
-                expired: false,
-            },
-        );
+        self.shared.lock().clients.insert(id.into(), Client { secret: secret.into(), expired: false });
     }
     /// Register (or replace) a client whose secret is expired.
     pub fn add_expired_client(&self, id: impl Into<String>, secret: impl Into<String>) {
-        self.shared.lock().clients.insert(
-            id.into(),
-            Client {
-                secret: secret.into(),
-                expired: true,
-            },
-        );
+        self.shared.lock().clients.insert(id.into(), Client { secret: secret.into(), expired: true });
     }
 
     /// Append a fault to the queue (`Fault::status(503).times(2)`, ...).

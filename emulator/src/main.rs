@@ -67,10 +67,7 @@ fn main() -> ExitCode {
             _ => (arg.clone(), None),
         };
         let mut value = |what: &str| -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or(format!("{what} needs a value"))
+            inline.clone().or_else(|| args.next()).ok_or(format!("{what} needs a value"))
         };
         macro_rules! num {
             ($t:ty) => {
@@ -94,11 +91,7 @@ fn main() -> ExitCode {
                 let Some((id, secret)) = value(&name).ok().as_deref().and_then(split_client) else {
                     return fail(&format!("{name} needs ID:SECRET"));
                 };
-                b = if name == "--client" {
-                    b.client(id, secret)
-                } else {
-                    b.expired_client(id, secret)
-                };
+                b = if name == "--client" { b.client(id, secret) } else { b.expired_client(id, secret) };
             }
             "--reject-tenantless" => b = b.configure(|k| k.reject_tenantless = true),
             "--exit-on-stdin-eof" => exit_on_eof = true,

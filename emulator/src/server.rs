@@ -48,10 +48,7 @@ fn set_linger_zero(s: &TcpStream) {
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
-        let l = libc::linger {
-            l_onoff: 1,
-            l_linger: 0,
-        };
+        let l = libc::linger { l_onoff: 1, l_linger: 0 };
         // SAFETY: valid fd, correctly sized option value.
         unsafe {
             libc::setsockopt(
@@ -86,25 +83,23 @@ pub(crate) fn spawn_listener(
     scheme: Scheme,
     tls: Option<Arc<rustls::ServerConfig>>,
 ) -> io::Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name(format!("emulator-{}-accept", scheme.as_str()))
-        .spawn(move || {
-            for stream in listener.incoming() {
-                if shared.is_shutdown() {
-                    break;
-                }
-                let Ok(stream) = stream else {
-                    // EMFILE and friends: back off a little.
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                };
-                let shared = shared.clone();
-                let tls = tls.clone();
-                let _ = std::thread::Builder::new()
-                    .name("emulator-conn".into())
-                    .spawn(move || connection(shared, stream, scheme, tls));
+    std::thread::Builder::new().name(format!("emulator-{}-accept", scheme.as_str())).spawn(move || {
+        for stream in listener.incoming() {
+            if shared.is_shutdown() {
+                break;
             }
-        })
+            let Ok(stream) = stream else {
+                // EMFILE and friends: back off a little.
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            let shared = shared.clone();
+            let tls = tls.clone();
+            let _ = std::thread::Builder::new()
+                .name("emulator-conn".into())
+                .spawn(move || connection(shared, stream, scheme, tls));
+        }
+    })
 }
 
 /// Wake a listener blocked in `accept` so it notices shutdown.
@@ -112,12 +107,7 @@ pub(crate) fn poke(addr: SocketAddr) {
     let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
 }
 
-fn connection(
-    shared: Arc<Shared>,
-    stream: TcpStream,
-    scheme: Scheme,
-    tls: Option<Arc<rustls::ServerConfig>>,
-) {
+fn connection(shared: Arc<Shared>, stream: TcpStream, scheme: Scheme, tls: Option<Arc<rustls::ServerConfig>>) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
     let id = shared.register_conn(&stream);
@@ -140,10 +130,7 @@ fn serve<S: Conn>(shared: &Shared, stream: S, scheme: Scheme, id: u64) {
         let req = match http::read_request(&mut r) {
             Ok(req) => req,
             Err(ReadError::Bad(status, msg)) => {
-                let resp = Response::json(
-                    status,
-                    &json!({"error": "invalid_request", "error_description": msg}),
-                );
+                let resp = Response::json(status, &json!({"error": "invalid_request", "error_description": msg}));
                 let _ = http::write_response(r.get_mut(), &resp, false, false);
                 break;
             }
@@ -165,9 +152,7 @@ fn serve<S: Conn>(shared: &Shared, stream: S, scheme: Scheme, id: u64) {
                 if shared.verbose {
                     eprintln!("{} {} -> {}", req.method, req.path, resp.status);
                 }
-                if http::write_response(r.get_mut(), &resp, keep_alive, head_only).is_err()
-                    || !keep_alive
-                {
+                if http::write_response(r.get_mut(), &resp, keep_alive, head_only).is_err() || !keep_alive {
                     break;
                 }
             }

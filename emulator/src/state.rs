@@ -91,8 +91,7 @@ impl Knobs {
             }
         }
         fn boolean(key: &str, v: &Value) -> Result<bool, String> {
-            v.as_bool()
-                .ok_or_else(|| format!("'{key}' must be true or false"))
+            v.as_bool().ok_or_else(|| format!("'{key}' must be true or false"))
         }
         for (key, val) in obj {
             match key.as_str() {
@@ -108,12 +107,7 @@ impl Knobs {
                 "expires_in_as_string" => k.expires_in_as_string = boolean(key, val)?,
                 "ext_expires_in" => k.ext_expires_in = opt_uint(key, val)?,
                 "refresh_in" => k.refresh_in = opt_uint(key, val)?,
-                "token_type" => {
-                    k.token_type = val
-                        .as_str()
-                        .ok_or("'token_type' must be a string")?
-                        .to_string()
-                }
+                "token_type" => k.token_type = val.as_str().ok_or("'token_type' must be a string")?.to_string(),
                 "reject_tenantless" => k.reject_tenantless = boolean(key, val)?,
                 "unknown_tenants" => {
                     k.unknown_tenants = val
@@ -172,9 +166,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// Header by (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
     }
     /// Decoded form field.
     pub fn form_field(&self, name: &str) -> Option<&str> {
@@ -305,11 +297,7 @@ impl Shared {
             if now >= deadline {
                 return true;
             }
-            g = self
-                .wake
-                .wait_timeout(g, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            g = self.wake.wait_timeout(g, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
@@ -318,10 +306,7 @@ impl Shared {
         let id = self.next_conn.fetch_add(1, Ordering::SeqCst);
         self.active.fetch_add(1, Ordering::SeqCst);
         if let Ok(c) = s.try_clone() {
-            self.conns
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id, c);
+            self.conns.lock().unwrap_or_else(|e| e.into_inner()).insert(id, c);
         }
         if self.is_shutdown() {
             let _ = s.shutdown(std::net::Shutdown::Both);
@@ -332,10 +317,7 @@ impl Shared {
     /// Forget a connection (drops the registry's duplicate descriptor, which
     /// matters for RST: the socket closes only when every descriptor is closed).
     pub fn unregister_conn(&self, id: u64) {
-        self.conns
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        self.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
     }
 
     pub fn conn_finished(&self) {

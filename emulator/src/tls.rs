@@ -5,8 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    SanType,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -25,16 +25,10 @@ pub(crate) fn generate() -> io::Result<Tls> {
 
     let ca_key = KeyPair::generate().map_err(io_err)?;
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(io_err)?;
-    ca.distinguished_name
-        .push(DnType::CommonName, "Paytrim Entra Emulator Test CA");
-    ca.distinguished_name
-        .push(DnType::OrganizationName, "paytrim-entra-emulator");
+    ca.distinguished_name.push(DnType::CommonName, "Paytrim Entra Emulator Test CA");
+    ca.distinguished_name.push(DnType::OrganizationName, "paytrim-entra-emulator");
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     ca.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
     ca.not_after = rcgen::date_time_ymd(year + 2, 1, 1);
     crate::util::random_bytes(&mut serial);
@@ -46,12 +40,9 @@ pub(crate) fn generate() -> io::Result<Tls> {
     let key = KeyPair::generate().map_err(io_err)?;
     let mut leaf = CertificateParams::new(Vec::<String>::new()).map_err(io_err)?;
     // IP addresses only: `https://localhost:PORT` must fail host-name checks.
-    leaf.subject_alt_names = vec![
-        SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-        SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-    ];
-    leaf.distinguished_name
-        .push(DnType::CommonName, "paytrim-entra-emulator");
+    leaf.subject_alt_names =
+        vec![SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)), SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST))];
+    leaf.distinguished_name.push(DnType::CommonName, "paytrim-entra-emulator");
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -69,16 +60,10 @@ pub(crate) fn generate() -> io::Result<Tls> {
         .map_err(io_err)?
         .with_no_client_auth()
         .with_single_cert(
-            vec![
-                leaf_cert.der().clone(),
-                CertificateDer::from(ca_cert.der().to_vec()),
-            ],
+            vec![leaf_cert.der().clone(), CertificateDer::from(ca_cert.der().to_vec())],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         )
         .map_err(io_err)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Tls {
-        ca_pem: ca_cert.pem(),
-        config: Arc::new(config),
-    })
+    Ok(Tls { ca_pem: ca_cert.pem(), config: Arc::new(config) })
 }

@@ -20,14 +20,7 @@ pub(crate) fn uuid_v4() -> String {
 
 pub(crate) fn format_uuid(b: &[u8; 16]) -> String {
     let h = hex(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 pub(crate) fn hex(b: &[u8]) -> String {
@@ -44,10 +37,7 @@ pub(crate) fn hex(b: &[u8]) -> String {
 /// used to give non-GUID tenants a stable `tid`).
 pub(crate) fn guid_from_name(name: &str) -> String {
     let mut out = [0u8; 16];
-    for (half, seed) in [0xcbf2_9ce4_8422_2325u64, 0x8422_2325_cbf2_9ce4u64]
-        .iter()
-        .enumerate()
-    {
+    for (half, seed) in [0xcbf2_9ce4_8422_2325u64, 0x8422_2325_cbf2_9ce4u64].iter().enumerate() {
         let mut h = *seed;
         for &c in name.to_ascii_lowercase().as_bytes() {
             h ^= c as u64;
@@ -70,10 +60,7 @@ pub(crate) fn is_guid(s: &str) -> bool {
 }
 
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// Days since 1970-01-01 to (year, month, day) — Howard Hinnant's algorithm.
@@ -94,20 +81,13 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
 pub(crate) fn entra_timestamp(secs: u64) -> String {
     let (y, mo, d) = civil_from_days((secs / 86_400) as i64);
     let t = secs % 86_400;
-    format!(
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}Z",
-        t / 3600,
-        t / 60 % 60,
-        t % 60
-    )
+    format!("{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}Z", t / 3600, t / 60 % 60, t % 60)
 }
 
 /// IMF-fixdate for the `Date` header: `Thu, 26 Nov 2026 05:40:27 GMT`.
 pub(crate) fn http_date(secs: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let days = secs / 86_400;
     let (y, mo, d) = civil_from_days(days as i64);
     let t = secs % 86_400;
@@ -173,9 +153,7 @@ pub fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for &c in s.as_bytes() {
         match c {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                out.push(c as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => out.push(c as char),
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{c:02X}")),
         }
@@ -190,10 +168,7 @@ pub(crate) fn b64url(data: &[u8]) -> String {
 pub(crate) fn b64_decode_std(s: &str) -> Option<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
     let s = s.trim();
-    STANDARD
-        .decode(s)
-        .or_else(|_| STANDARD_NO_PAD.decode(s))
-        .ok()
+    STANDARD.decode(s).or_else(|_| STANDARD_NO_PAD.decode(s)).ok()
 }
 
 #[cfg(test)]

@@ -27,9 +27,7 @@ fn spawn(extra: &[&str]) -> (std::process::Child, serde_json::Value) {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
     (child, ready)
 }
@@ -39,10 +37,7 @@ fn prints_ready_line_and_exits_on_sigterm() {
     let (mut child, ready) = spawn(&["--client", "cli-client:cli-secret", "--expires-in", "100"]);
     assert_eq!(ready["client_id"], "11111111-1111-1111-1111-111111111111");
     assert_eq!(ready["client_secret"], "your-client-secret");
-    assert!(ready["https"]
-        .as_str()
-        .unwrap()
-        .starts_with("https://127.0.0.1:"));
+    assert!(ready["https"].as_str().unwrap().starts_with("https://127.0.0.1:"));
     let ca = std::path::PathBuf::from(ready["ca_file"].as_str().unwrap());
     assert!(ca.is_absolute() && ca.exists());
 
@@ -53,14 +48,7 @@ fn prints_ready_line_and_exits_on_sigterm() {
         ("client_secret", "cli-secret"),
         ("scope", "api://x/.default"),
     ]);
-    let r = common::http(
-        http,
-        "POST",
-        "/common/oauth2/v2.0/token",
-        &[("Content-Type", common::FORM)],
-        &body,
-    )
-    .unwrap();
+    let r = common::http(http, "POST", "/common/oauth2/v2.0/token", &[("Content-Type", common::FORM)], &body).unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["expires_in"], 100);
 
@@ -74,10 +62,7 @@ fn prints_ready_line_and_exits_on_sigterm() {
 fn exits_on_stdin_eof() {
     let dir = std::env::temp_dir().join(format!("emu-cli-test-{}.pem", std::process::id()));
     let (mut child, ready) = spawn(&["--exit-on-stdin-eof", "--ca-file", dir.to_str().unwrap()]);
-    assert_eq!(
-        std::path::Path::new(ready["ca_file"].as_str().unwrap()),
-        dir
-    );
+    assert_eq!(std::path::Path::new(ready["ca_file"].as_str().unwrap()), dir);
     assert!(dir.exists());
     drop(child.stdin.take());
     let status = wait_exit(&mut child, Duration::from_secs(5));

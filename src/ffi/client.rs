@@ -39,10 +39,7 @@ pub type paytrim_auth_token_callback = Option<
 >;
 
 unsafe fn client_ref<'a>(client: *const paytrim_auth_client) -> Result<&'a Client, Error> {
-    client
-        .as_ref()
-        .map(|c| &c.inner)
-        .ok_or_else(|| Error::invalid_argument("client is NULL"))
+    client.as_ref().map(|c| &c.inner).ok_or_else(|| Error::invalid_argument("client is NULL"))
 }
 
 /// Creates a client for `client_id` and `client_secret`, with `config` (NULL
@@ -126,11 +123,7 @@ unsafe fn token_call(
     })
 }
 
-fn write_token(
-    t: &AccessToken,
-    out_token: &mut *mut c_char,
-    out_expires: *mut i64,
-) -> Result<(), Error> {
+fn write_token(t: &AccessToken, out_token: &mut *mut c_char, out_expires: *mut i64) -> Result<(), Error> {
     *out_token = strings::owned_or_err(t.secret())?;
     if !out_expires.is_null() {
         // SAFETY: checked for NULL; documented as writable.

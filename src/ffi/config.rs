@@ -41,9 +41,7 @@ pub unsafe extern "C" fn paytrim_auth_config_set(
     value: *const c_char,
 ) -> *mut paytrim_auth_error {
     run(|| {
-        let config = config
-            .as_mut()
-            .ok_or_else(|| Error::invalid_argument("config is NULL"))?;
+        let config = config.as_mut().ok_or_else(|| Error::invalid_argument("config is NULL"))?;
         let key = strings::arg(key, "key")?;
         let value = strings::arg(value, "value")?;
         config.inner.set(key, value)

@@ -173,9 +173,7 @@ pub extern "C" fn paytrim_auth_error_timestamp(error: *const paytrim_auth_error)
 #[no_mangle]
 pub extern "C" fn paytrim_auth_error_retry_after_ms(error: *const paytrim_auth_error) -> i64 {
     run_or(-1, || {
-        get(error)
-            .and_then(|e| e.error.retry_after())
-            .map_or(-1, |d| d.as_millis().min(i64::MAX as u128) as i64)
+        get(error).and_then(|e| e.error.retry_after()).map_or(-1, |d| d.as_millis().min(i64::MAX as u128) as i64)
     })
 }
 

@@ -26,17 +26,17 @@ use crate::config::ClientConfig;
 use crate::credential::Credential;
 use crate::error::Error;
 use crate::token::AccessToken;
+use arc_swap::ArcSwapOption;
 use jni::objects::{
     GlobalRef, JClass, JLongArray, JMethodID, JObject, JObjectArray, JStaticMethodID, JString, JThrowable, JValue,
 };
 use jni::signature::{Primitive, ReturnType};
 use jni::sys::{jint, jlong, jstring, jvalue};
 use jni::{JNIEnv, JavaVM};
-use arc_swap::ArcSwapOption;
 use once_cell::sync::OnceCell;
-use std::sync::Arc;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::Arc;
 
 /// Classes and method ids, looked up once by `NativeBridge.init`.
 struct Cache {
@@ -123,7 +123,10 @@ fn boundary<'local, T>(
         }
         Err(_) => {
             if !env.exception_check().unwrap_or(true) {
-                throw_error(env, &Error::internal("internal error (caught panic in the JNI glue); please report this bug"));
+                throw_error(
+                    env,
+                    &Error::internal("internal error (caught panic in the JNI glue); please report this bug"),
+                );
             }
             fallback
         }
@@ -221,7 +224,8 @@ fn token_string<'local>(env: &JNIEnv<'local>, s: &str) -> JResult<JString<'local
 fn client_ref<'a>(handle: jlong) -> Result<&'a JniClient, Error> {
     // SAFETY: the Java side passes only live handles from `newClient`, never
     // concurrently with `freeClient`.
-    unsafe { (handle as *const JniClient).as_ref() }.ok_or_else(|| Error::invalid_argument("client handle is 0 (closed)"))
+    unsafe { (handle as *const JniClient).as_ref() }
+        .ok_or_else(|| Error::invalid_argument("client handle is 0 (closed)"))
 }
 
 fn java_string(env: &mut JNIEnv, s: &JString, what: &str) -> JResult<String> {
@@ -234,7 +238,12 @@ fn java_string(env: &mut JNIEnv, s: &JString, what: &str) -> JResult<String> {
 /// Returns the token as a Java string and writes its expiry to
 /// `expires_out[0]`. The string is made once per token and memoized on the
 /// client; later calls return a new local reference to it.
-fn token_out<'local>(env: &JNIEnv<'local>, jc: &JniClient, t: &AccessToken, expires_out: &JLongArray) -> JResult<jstring> {
+fn token_out<'local>(
+    env: &JNIEnv<'local>,
+    jc: &JniClient,
+    t: &AccessToken,
+    expires_out: &JLongArray,
+) -> JResult<jstring> {
     let memo = jc.memo.load();
     let s: JObject<'local> = match memo.as_deref() {
         Some(m) if m.matches(t) => env.new_local_ref(m.string.as_obj())?,

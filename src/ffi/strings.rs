@@ -14,9 +14,9 @@ pub(crate) unsafe fn arg<'a>(p: *const c_char, name: &str) -> Result<&'a str, Er
     if p.is_null() {
         return Err(Error::invalid_argument(format!("{name} is NULL")));
     }
-    CStr::from_ptr(p)
-        .to_str()
-        .map_err(|e| Error::invalid_argument(format!("{name} is not valid UTF-8 (bad byte at offset {})", e.valid_up_to())))
+    CStr::from_ptr(p).to_str().map_err(|e| {
+        Error::invalid_argument(format!("{name} is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()))
+    })
 }
 
 /// Checks an output pointer and clears what it points to.

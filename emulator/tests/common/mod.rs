@@ -17,10 +17,7 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
@@ -31,13 +28,7 @@ impl Resp {
     }
 }
 
-pub fn request_bytes(
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    close: bool,
-) -> Vec<u8> {
+pub fn request_bytes(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8], close: bool) -> Vec<u8> {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -58,16 +49,9 @@ pub fn request_bytes(
 pub fn read_response<R: BufRead>(r: &mut R) -> std::io::Result<Resp> {
     let mut line = String::new();
     if r.read_line(&mut line)? == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "no response",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no response"));
     }
-    let status: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
+    let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
     let mut headers = Vec::new();
     loop {
         line.clear();
@@ -86,28 +70,15 @@ pub fn read_response<R: BufRead>(r: &mut R) -> std::io::Result<Resp> {
         .unwrap_or(0);
     let mut body = vec![0; len];
     r.read_exact(&mut body)?;
-    Ok(Resp {
-        status,
-        headers,
-        body,
-    })
+    Ok(Resp { status, headers, body })
 }
 
 fn addr(base: &str) -> String {
-    base.trim_start_matches("http://")
-        .trim_start_matches("https://")
-        .trim_end_matches('/')
-        .to_string()
+    base.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/').to_string()
 }
 
 /// One request over plain HTTP to `base` (`http://127.0.0.1:PORT`).
-pub fn http(
-    base: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<Resp> {
+pub fn http(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Resp> {
     let mut s = TcpStream::connect(addr(base))?;
     s.set_read_timeout(Some(Duration::from_secs(20)))?;
     s.write_all(&request_bytes(method, path, headers, body, true))?;
@@ -121,13 +92,11 @@ pub fn tls_client_config(ca_pem: &str) -> Arc<rustls::ClientConfig> {
         roots.add(c.unwrap()).unwrap();
     }
     Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth(),
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
     )
 }
 
@@ -178,12 +147,5 @@ pub fn token_path(tenant: &str) -> String {
 
 /// POST `body` to the Entra token path over plain HTTP.
 pub fn post_token(emu: &Emulator, tenant: &str, body: &[u8]) -> Resp {
-    http(
-        &emu.http_url(),
-        "POST",
-        &token_path(tenant),
-        &[("Content-Type", FORM)],
-        body,
-    )
-    .unwrap()
+    http(&emu.http_url(), "POST", &token_path(tenant), &[("Content-Type", FORM)], body).unwrap()
 }
