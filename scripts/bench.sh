@@ -77,11 +77,11 @@ log "C program: memory, hit, cold, stampede of 32"
 "$tmp/cbench" "${cargs[@]}" 1000 | tee -a "$PAYTRIM_BENCH_OUT" >&2
 
 log "MSAL Python, azure-identity (and paytrim-auth through ctypes)"
-"$peers/venv/bin/python" bench/peers/python_peers.py --no-stub >"$out/peers-discovery.txt" 2>&1 || true
+"$peers/venv/bin/python" bench/peers/python_peers.py --check-discovery >"$out/peers-discovery.txt" 2>&1 || true
 "$peers/venv/bin/python" bench/peers/python_peers.py | tee -a "$PAYTRIM_BENCH_OUT" >&2
 
 log "@azure/msal-node"
-(cd "$peers/node" && NODE_EXTRA_CA_CERTS="$EMU_CA" node "$root/bench/peers/msal_node.mjs" --no-metadata) >>"$out/peers-discovery.txt" 2>&1 || true
+(cd "$peers/node" && NODE_EXTRA_CA_CERTS="$EMU_CA" node "$root/bench/peers/msal_node.mjs" --check-discovery) >>"$out/peers-discovery.txt" 2>&1 || true
 (cd "$peers/node" && NODE_EXTRA_CA_CERTS="$EMU_CA" node "$root/bench/peers/msal_node.mjs") | tee -a "$PAYTRIM_BENCH_OUT" >&2
 grep -v "^POST " "$out/emulator.log" | grep -v "_emulator" | sort | uniq -c >>"$out/peers-discovery.txt" || true
 

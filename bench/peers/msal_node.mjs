@@ -4,10 +4,11 @@
 //
 // Run from target/bench-peers/node (where scripts/bench.sh installs
 // @azure/msal-node), with NODE_EXTRA_CA_CERTS=$EMU_CA and EMU_* set.
-// The emulator serves no OpenID discovery document, so the app is given it
-// through the documented `authorityMetadata` option, and `knownAuthorities`
-// (which also skips instance discovery). With --no-metadata it is not, to
-// show what msal-node would request.
+// The app fetches the emulator's OpenID discovery document like a real run;
+// `knownAuthorities` skips instance discovery (which would go to
+// login.microsoftonline.com). With --metadata the document is passed through
+// the documented `authorityMetadata` option instead; --check-discovery only
+// reports whether a token is obtained.
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
@@ -19,7 +20,8 @@ const HTTPS = process.env.EMU_HTTPS, HTTP = process.env.EMU_HTTP;
 const CLIENT_ID = process.env.EMU_ID, SECRET = process.env.EMU_SECRET;
 const TENANT = "contoso.onmicrosoft.com";
 const QUICK = process.env.PAYTRIM_BENCH_QUICK === "1";
-const noMetadata = process.argv.includes("--no-metadata");
+const useMetadata = process.argv.includes("--metadata");
+const checkOnly = process.argv.includes("--check-discovery");
 const authority = `${HTTPS}/${TENANT}`;
 const metadata = JSON.stringify({
   token_endpoint: `${authority}/oauth2/v2.0/token`,
@@ -30,7 +32,7 @@ const metadata = JSON.stringify({
 
 function makeApp() {
   const auth = { clientId: CLIENT_ID, clientSecret: SECRET, authority, knownAuthorities: [new URL(HTTPS).host] };
-  if (!noMetadata) auth.authorityMetadata = metadata;
+  if (useMetadata) auth.authorityMetadata = metadata;
   return new msal.ConfidentialClientApplication({ auth });
 }
 
@@ -48,7 +50,7 @@ async function get(app, scope) {
 }
 
 async function main() {
-  if (noMetadata) {
+  if (checkOnly) {
     try { await get(makeApp(), "api://nometa/.default"); console.log(JSON.stringify({ name: "msal-node", without_metadata: "ok" })); }
     catch (e) { console.log(JSON.stringify({ name: "msal-node", without_metadata: String(e).slice(0, 400) })); }
     return;

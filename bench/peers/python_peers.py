@@ -10,10 +10,11 @@ The emulator serves no OpenID discovery document. Both peers fetch
 GET {authority}/v2.0/.well-known/openid-configuration once per new
 application object (with instance discovery disabled; otherwise first
 GET https://login.microsoftonline.com/common/discovery/instance?...), so this
-script answers that GET in-process (msal.authority.tenant_discovery) and
-counts how often it did: those are requests a real run would make too, on top
-of the token POSTs counted at the emulator. With --no-stub it does not, and
-reports what happens.
+emulator serves that document, so the peers run unmodified, discovery GET
+included (instance discovery is disabled: it would go to
+login.microsoftonline.com). With --stub the document is answered in-process
+instead (msal.authority.tenant_discovery), as against an emulator without it;
+--check-discovery only reports whether each contender gets a token.
 """
 import ctypes
 import json
@@ -34,7 +35,7 @@ import msal  # noqa: E402
 import msal.authority  # noqa: E402
 from azure.identity import ClientSecretCredential  # noqa: E402
 
-STUB = "--no-stub" not in sys.argv
+STUB = "--stub" in sys.argv
 QUICK = os.environ.get("PAYTRIM_BENCH_QUICK") == "1"
 discovery_answered = 0
 _real_tenant_discovery = msal.authority.tenant_discovery
@@ -172,7 +173,7 @@ def stampede(make, tag, callers=32):
 
 
 def main():
-    if not STUB:
+    if "--check-discovery" in sys.argv:
         for name, make in CONTENDERS.items():
             try:
                 make("api://nostub/.default")()

@@ -15,6 +15,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod control;
+mod discovery;
 mod entra;
 mod faults;
 mod http;

@@ -170,6 +170,9 @@ fn dispatch(shared: &Shared, req: &http::Request, scheme: Scheme) -> Outcome {
     if req.path.starts_with(crate::control::PREFIX) {
         return Outcome::Respond(crate::control::handle(shared, req));
     }
+    if let Some(tenant) = crate::discovery::route(&req.path) {
+        return Outcome::Respond(crate::discovery::handle(req, scheme.as_str(), tenant));
+    }
     if let Some((flavour, tenant)) = entra::route(&req.path) {
         return entra::handle(shared, req, scheme.as_str(), flavour, tenant);
     }

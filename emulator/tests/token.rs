@@ -345,3 +345,18 @@ fn latency_knob_delays_responses() {
     assert_eq!(code_of(&r), (429, "invalid_request".into(), 50196));
     assert_eq!(r.header("retry-after"), Some("Wed, 21 Oct 2015 07:28:00 GMT"));
 }
+
+#[test]
+fn serves_the_openid_discovery_document_msal_fetches() {
+    let emu = Emulator::start().unwrap();
+    let base = emu.http_url();
+    let r = http(&base, "GET", "/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration", &[], b"").unwrap();
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    let token_endpoint = doc["token_endpoint"].as_str().unwrap();
+    assert!(token_endpoint.ends_with("/contoso.onmicrosoft.com/oauth2/v2.0/token"), "{token_endpoint}");
+    for key in ["authorization_endpoint", "issuer", "jwks_uri"] {
+        assert!(doc[key].as_str().unwrap().contains("/contoso.onmicrosoft.com/"), "{key}");
+    }
+    assert_eq!(emu.token_requests(), 0, "discovery is not a token request");
+}
