@@ -173,11 +173,13 @@ fn server_down_with_a_valid_cached_token_serves_it_without_waiting() {
     let Setup { emu, .. } = s;
     let requests = emu.token_requests();
     emu.shutdown();
+    // No waiting: 10,000 calls, each a lock-free cache read (a few µs even in
+    // a debug build); any network wait would cost at least a connect attempt.
     let (r, took) =
-        timed(|| (0..10_000).map(|_| c.token().map(|x| x.secret().to_owned())).collect::<Result<Vec<_>, _>>());
+        timed(|| (0..10_000).map(|_| c.with_token(|x| x.secret() == t.secret())).collect::<Result<Vec<bool>, _>>());
     report("server down, valid token cached (10k calls)", requests, took, &outcome(&r));
-    assert!(r.unwrap().iter().all(|x| x == t.secret()));
-    assert!(took < Duration::from_millis(500), "{took:?}");
+    assert!(r.unwrap().into_iter().all(|same| same));
+    assert!(took < Duration::from_millis(1000), "{took:?}");
 }
 
 #[test]

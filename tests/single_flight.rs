@@ -83,9 +83,10 @@ fn hits_do_not_wait_for_a_fetch_of_another_key() {
         std::thread::sleep(Duration::from_millis(50));
         let (_, took) = timed(|| {
             for _ in 0..1000 {
-                warm.token().unwrap();
+                warm.with_token(|t| t.secret().len()).unwrap();
             }
         });
-        assert!(took < Duration::from_millis(200), "{took:?}");
+        // The other key's fetch takes 800 ms; these hits must not wait for it.
+        assert!(took < Duration::from_millis(400), "{took:?}");
     });
 }
