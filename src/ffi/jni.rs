@@ -435,17 +435,38 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenAsync<'local>(
     handle: jlong,
     future: JObject<'local>,
 ) {
-    boundary(&mut env, (), |env| {
+    start_async(&mut env, handle, future, false)
+}
+
+/// `static native void refreshTokenAsync(long handle, Object future)`: the
+/// non-blocking force refresh; completes like `getTokenAsync`.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_refreshTokenAsync<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    future: JObject<'local>,
+) {
+    start_async(&mut env, handle, future, true)
+}
+
+fn start_async(env: &mut JNIEnv, handle: jlong, future: JObject, refresh: bool) {
+    boundary(env, (), |env| {
         let client = &client_ref(handle)?.client;
         if future.is_null() {
             return Err(Error::invalid_argument("future is null").into());
         }
         cache()?;
         let future = env.new_global_ref(&future)?;
-        client.token_async(Box::new(move |result| {
+        let deliver: crate::flight::Callback = Box::new(move |result| {
             // Never let a panic unwind into the core's fetch thread.
             let _ = catch_unwind(AssertUnwindSafe(|| complete_async(future, result)));
-        }));
+        });
+        if refresh {
+            client.force_refresh_async(deliver);
+        } else {
+            client.token_async(deliver);
+        }
         Ok(())
     })
 }

@@ -144,4 +144,6 @@ final class NativeBridge {
     static native String getTokenJson(long handle);
 
     static native void getTokenAsync(long handle, Object asyncCall);
+
+    static native void refreshTokenAsync(long handle, Object asyncCall);
 }

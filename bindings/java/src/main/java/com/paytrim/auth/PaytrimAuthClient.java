@@ -170,6 +170,25 @@ public final class PaytrimAuthClient implements AutoCloseable {
         }
     }
 
+    /**
+     * The non-blocking {@link #refreshToken()}: drops the cached token of this
+     * client's key and fetches a new one (joining a fetch in progress). No Java
+     * thread waits during the fetch; the future completes like
+     * {@link #getTokenAsync()}'s.
+     *
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public CompletableFuture<AccessToken> refreshTokenAsync() {
+        long h = handle.acquire();
+        try {
+            AsyncCall call = new AsyncCall(asyncExecutor);
+            NativeBridge.refreshTokenAsync(h, call);
+            return call.future;
+        } finally {
+            handle.release();
+        }
+    }
+
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return handle.isClosed();

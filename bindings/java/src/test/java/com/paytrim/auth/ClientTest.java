@@ -116,6 +116,25 @@ class ClientTest {
     }
 
     @Test
+    void refreshTokenAsyncForcesANewRequestWithoutWaiting() throws Exception {
+        String id = emu.newClient("refresh-async-secret");
+        try (PaytrimAuthClient c = emu.builder(id, "refresh-async-secret").build()) {
+            String a = c.getToken().getToken();
+            emu.config("{\"latency_ms\":300}");
+            long t0 = System.nanoTime();
+            java.util.concurrent.CompletableFuture<AccessToken> f = c.refreshTokenAsync();
+            long callNanos = System.nanoTime() - t0;
+            assertTrue(callNanos < TimeUnit.MILLISECONDS.toNanos(150), "refreshTokenAsync waited: " + callNanos);
+            String b = f.get(10, TimeUnit.SECONDS).getToken();
+            assertNotEquals(a, b);
+            assertEquals(b, c.getToken().getToken());
+        } finally {
+            emu.config("{\"latency_ms\":0}");
+        }
+        assertEquals(2, emu.requestsFor(id).size());
+    }
+
+    @Test
     void asyncMissCompletesAndAHitIsImmediate() throws Exception {
         String id = emu.newClient("async-secret");
         emu.config("{\"latency_ms\":200}");

@@ -35,6 +35,7 @@ public final class JniExercise {
             check(c.getCachedToken() != null, "cached");
             check(!c.refreshToken().getToken().equals(t.getToken()), "refresh");
             check(c.getTokenAsync().isDone(), "async hit");
+            check(!c.refreshTokenAsync().get(10, TimeUnit.SECONDS).getToken().equals(t.getToken()), "refresh async");
         }
         try (PaytrimAuthClient bad = PaytrimAuthClient.builder(id, "wrong").authorityHost(https).caFile(ca)
                 .tenant("contoso.onmicrosoft.com").noProxy().maxAttempts(1).build()) {
