@@ -23,64 +23,71 @@ fn quick() -> bool {
     std::env::var("PAYTRIM_BENCH_QUICK").is_ok_and(|v| v == "1")
 }
 
+/// Aggregate calls per second of `step` on `threads` threads over `window`;
+/// each thread keeps its own state, made by `init(thread index)`.
+fn calls_per_second<S>(
+    threads: usize,
+    window: Duration,
+    init: impl Fn(usize) -> S + Sync,
+    step: impl Fn(&mut S) + Sync,
+) -> f64 {
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (barrier, init, step) = (&barrier, &init, &step);
+                sc.spawn(move || {
+                    let mut state = init(t);
+                    barrier.wait();
+                    let start = Instant::now();
+                    let mut calls = 0u64;
+                    loop {
+                        for _ in 0..1024 {
+                            step(&mut state);
+                        }
+                        calls += 1024;
+                        if start.elapsed() >= window {
+                            break;
+                        }
+                    }
+                    calls as f64 / start.elapsed().as_secs_f64()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    })
+}
+
 /// A control with no library call and no shared memory: xorshift rounds
 /// per second on `threads` threads. Its 2-thread scaling is what the machine
 /// offers at the moment (other processes take cores too).
 fn control(threads: usize, window: Duration) -> f64 {
-    let barrier = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                let start = Instant::now();
-                let (mut x, mut calls) = (0x9E3779B97F4A7C15u64 ^ t as u64, 0u64);
-                loop {
-                    for _ in 0..1024 {
-                        for _ in 0..64 {
-                            x ^= x << 13;
-                            x ^= x >> 7;
-                            x ^= x << 17;
-                        }
-                        black_box(x);
-                    }
-                    calls += 1024;
-                    if start.elapsed() >= window {
-                        break;
-                    }
-                }
-                calls as f64 / start.elapsed().as_secs_f64()
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).sum()
+    calls_per_second(
+        threads,
+        window,
+        |t| 0x9E3779B97F4A7C15u64 ^ t as u64,
+        |x| {
+            for _ in 0..64 {
+                *x ^= *x << 13;
+                *x ^= *x >> 7;
+                *x ^= *x << 17;
+            }
+            black_box(*x);
+        },
+    )
 }
 
 /// Aggregate get_token+string_free calls per second on `threads` threads
 /// sharing one client, over `window`.
 fn throughput(client: ClientPtr, threads: usize, window: Duration) -> f64 {
-    let barrier = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                let start = Instant::now();
-                let mut calls = 0u64;
-                loop {
-                    for _ in 0..1024 {
-                        black_box(get_token(client));
-                    }
-                    calls += 1024;
-                    if start.elapsed() >= window {
-                        break;
-                    }
-                }
-                calls as f64 / start.elapsed().as_secs_f64()
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).sum()
+    calls_per_second(
+        threads,
+        window,
+        |_| (),
+        |_| {
+            black_box(get_token(client));
+        },
+    )
 }
 
 fn bench_throughput(emu: &Emulator) {
