@@ -7,6 +7,7 @@ use crate::protocol::TokenAnswer;
 use crate::random;
 use crate::secret::Secret;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Tokens of this lifetime or longer are refreshed at half-life.
@@ -14,13 +15,19 @@ const LONG_LIVED: Duration = Duration::from_secs(2 * 3600);
 /// Largest random advance of a refresh, spreading refreshes of many processes.
 const MAX_REFRESH_JITTER: Duration = Duration::from_secs(60);
 
+/// Serial numbers of tokens received by this process; 0 is never issued.
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
 #[derive(Clone)]
 pub struct AccessToken {
     secret: Secret,
     expires_at: Instant,
     expires_on: SystemTime,
+    /// `expires_on` in Unix milliseconds, computed once: every hit reports it.
+    expires_on_unix_ms: i64,
     refresh_at: Instant,
     lifetime: Duration,
+    serial: u64,
 }
 
 impl AccessToken {
@@ -41,12 +48,18 @@ impl AccessToken {
             refresh = refresh.min(lifetime / 2);
         }
         refresh -= random::duration_up_to(MAX_REFRESH_JITTER.min(refresh / 20));
+        let expires_on = sent_wall + lifetime;
         AccessToken {
             secret: answer.access_token,
             expires_at: sent_at + lifetime,
-            expires_on: sent_wall + lifetime,
+            expires_on,
+            expires_on_unix_ms: expires_on
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
             refresh_at: sent_at + refresh,
             lifetime,
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -67,7 +80,14 @@ impl AccessToken {
 
     /// Wall-clock expiry in milliseconds since the Unix epoch.
     pub fn expires_on_unix_ms(&self) -> i64 {
-        self.expires_on.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+        self.expires_on_unix_ms
+    }
+
+    /// A number unique to this token within the process (clones share it):
+    /// callers that keep a converted copy (the JNI glue's Java string) tell
+    /// "same token as last time" by comparing it, not the token's bytes.
+    pub fn serial(&self) -> u64 {
+        self.serial
     }
 
     /// Time left before expiry (zero once expired).
@@ -152,5 +172,14 @@ mod tests {
         assert_eq!(v["access_token"], "tok\"en");
         assert!(v["expires_in"].as_u64().unwrap() >= 3598);
         assert!(!format!("{t:?}").contains("tok"));
+    }
+
+    #[test]
+    fn serials_tell_tokens_apart_and_clones_share_theirs() {
+        let a = AccessToken::from_answer(answer(3599, None), Instant::now(), SystemTime::now(), Duration::ZERO);
+        let b = AccessToken::from_answer(answer(3599, None), Instant::now(), SystemTime::now(), Duration::ZERO);
+        assert_ne!(a.serial(), b.serial());
+        assert_eq!(a.clone().serial(), a.serial());
+        assert!(a.expires_on_unix_ms() > 0);
     }
 }

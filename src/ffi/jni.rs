@@ -64,16 +64,10 @@ struct JniClient {
 }
 
 struct Memo {
-    /// A copy of the token the string was made from (wiped on drop).
-    token: AccessToken,
+    /// The serial of the token the string was made from.
+    serial: u64,
     /// A global reference to the Java string: one per token, not per call.
     string: GlobalRef,
-}
-
-impl Memo {
-    fn matches(&self, t: &AccessToken) -> bool {
-        self.token.expires_on_unix_ms() == t.expires_on_unix_ms() && self.token.secret() == t.secret()
-    }
 }
 
 const ASYNC_RESULT_SIG: &str = "(Ljava/lang/Object;Ljava/lang/String;JLjava/lang/Throwable;)V";
@@ -246,11 +240,11 @@ fn token_out<'local>(
 ) -> JResult<jstring> {
     let memo = jc.memo.load();
     let s: JObject<'local> = match memo.as_deref() {
-        Some(m) if m.matches(t) => env.new_local_ref(m.string.as_obj())?,
+        Some(m) if m.serial == t.serial() => env.new_local_ref(m.string.as_obj())?,
         _ => {
             let s = token_string(env, t.secret())?;
             let string = env.new_global_ref(&s)?;
-            jc.memo.store(Some(Arc::new(Memo { token: t.clone(), string })));
+            jc.memo.store(Some(Arc::new(Memo { serial: t.serial(), string })));
             s.into()
         }
     };
