@@ -80,18 +80,8 @@ impl Client {
     /// and does no I/O; within the refresh margin it also starts one
     /// background refresh. Otherwise joins or starts the fetch for this key.
     pub fn with_token<R>(&self, f: impl FnOnce(&AccessToken) -> R) -> Result<R, Error> {
-        let now = Instant::now();
-        {
-            let current = self.slot.token.load();
-            if let Some(t) = current.as_ref() {
-                if now < t.refresh_at() {
-                    return Ok(f(t));
-                }
-                if now < t.expires_at() {
-                    self.refresh_in_background(now);
-                    return Ok(f(t));
-                }
-            }
+        if let Some(hit) = self.valid_cached() {
+            return Ok(f(hit.as_deref().expect("valid_cached holds a token")));
         }
         let token = self.fetch(Mode::Normal)?;
         Ok(f(&token))
@@ -100,16 +90,23 @@ impl Client {
     /// Runs `f` on a valid cached token, if there is one; never waits. Starts
     /// a background refresh when the token is within its refresh margin.
     pub fn with_cached_token<R>(&self, f: impl FnOnce(&AccessToken) -> R) -> Option<R> {
+        self.valid_cached().map(|hit| f(hit.as_deref().expect("valid_cached holds a token")))
+    }
+
+    /// The cache hit, shared by every way of asking for a token: the slot's
+    /// current token if it has not expired (lock-free read), starting one
+    /// background refresh when it is within its refresh margin.
+    fn valid_cached(&self) -> Option<arc_swap::Guard<Option<Arc<AccessToken>>>> {
         let now = Instant::now();
         let current = self.slot.token.load();
-        let t = current.as_ref()?;
-        if now >= t.expires_at() {
-            return None;
-        }
+        let t = current.as_deref()?;
         if now >= t.refresh_at() {
+            if now >= t.expires_at() {
+                return None;
+            }
             self.refresh_in_background(now);
         }
-        Some(f(t))
+        Some(current)
     }
 
     /// Drops this key's cached token and fetches a new one, joining a fetch
@@ -127,19 +124,10 @@ impl Client {
     /// or an immediate failure, else on the fetch thread when the fetch lands.
     /// Never blocks the caller on the network.
     pub fn token_async(&self, callback: Callback) {
-        let now = Instant::now();
-        {
-            let current = self.slot.token.load();
-            if let Some(t) = current.as_ref() {
-                if now < t.expires_at() {
-                    if now >= t.refresh_at() {
-                        self.refresh_in_background(now);
-                    }
-                    return callback(Ok(t));
-                }
-            }
+        match self.valid_cached() {
+            Some(hit) => callback(Ok(hit.as_deref().expect("valid_cached holds a token"))),
+            None => self.join_then_call(Mode::Normal, callback),
         }
-        self.join_then_call(Mode::Normal, callback);
     }
 
     /// Like [`Client::force_refresh`], but never blocks: `callback` runs when
