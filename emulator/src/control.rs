@@ -66,11 +66,19 @@ pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
             Ok(_) => bad("client_id must not be empty"),
             Err(e) => bad(format!("invalid client: {e}")),
         },
+        ("managed_identity", true, _) => Response::json(200, &shared.lock().managed.to_json()),
+        ("managed_identity", _, true) => match serde_json::from_slice::<Value>(&req.body) {
+            Ok(v) => match shared.lock().managed.apply_json(&v) {
+                Ok(()) => ok(),
+                Err(e) => bad(e),
+            },
+            Err(e) => bad(format!("invalid JSON: {e}")),
+        },
         ("reset", _, true) => {
             shared.lock().reset();
             ok()
         }
-        ("stats" | "requests" | "config" | "faults" | "clients" | "reset", _, _) => {
+        ("stats" | "requests" | "config" | "faults" | "clients" | "managed_identity" | "reset", _, _) => {
             Response::json(405, &json!({"ok": false, "error": "method not allowed"}))
         }
         _ => Response::json(404, &json!({"ok": false, "error": "no such control endpoint"})),

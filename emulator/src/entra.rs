@@ -176,6 +176,7 @@ fn record_of(req: &Request, scheme: &str, tenant: &Option<String>, p: &Parsed) -
         path: req.path.clone(),
         tenant: tenant.clone(),
         headers,
+        query: util::first_of_each(util::parse_form(&req.query)),
         body: String::from_utf8_lossy(&req.body).into_owned(),
         form,
         basic_client_id: basic_id,

@@ -13,6 +13,8 @@ pub(crate) struct Request {
     pub method: String,
     /// Path without the query string, still percent-encoded.
     pub path: String,
+    /// The query string after `?` (raw, still percent-encoded; empty if none).
+    pub query: String,
     pub http11: bool,
     /// Header names lower-cased, in arrival order.
     pub headers: Vec<(String, String)>,
@@ -90,7 +92,9 @@ pub(crate) fn read_request<S: Read + Write>(r: &mut BufReader<S>) -> Result<Requ
     if let Some(rest) = path.strip_prefix("http://").or_else(|| path.strip_prefix("https://")) {
         path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
     }
-    let path = path.split(['?', '#']).next().unwrap_or("/").to_string();
+    let path_and_query = path.split('#').next().unwrap_or("/");
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let (path, query) = (path.to_string(), query.to_string());
 
     let mut headers = Vec::new();
     loop {
@@ -111,7 +115,7 @@ pub(crate) fn read_request<S: Read + Write>(r: &mut BufReader<S>) -> Result<Requ
         }
         headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
     }
-    let mut req = Request { method: method.to_string(), path, http11, headers, body: Vec::new() };
+    let mut req = Request { method: method.to_string(), path, query, http11, headers, body: Vec::new() };
 
     let chunked =
         req.header("transfer-encoding").map(|te| te.to_ascii_lowercase().contains("chunked")).unwrap_or(false);
@@ -300,6 +304,7 @@ GET /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nh
         let a = read_request(&mut r).unwrap();
         assert_eq!(a.method, "POST");
         assert_eq!(a.path, "/t/oauth2/v2.0/token");
+        assert_eq!(a.query, "x=1");
         assert_eq!(a.body, b"abc");
         assert!(a.keep_alive());
         let b = read_request(&mut r).unwrap();

@@ -19,6 +19,7 @@ mod discovery;
 mod entra;
 mod faults;
 mod http;
+mod managed_identity;
 mod server;
 mod state;
 mod tls;
@@ -33,6 +34,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use faults::{Fault, FaultKind};
+pub use managed_identity::{
+    ManagedIdentity, APP_SERVICE_API_VERSION, APP_SERVICE_PATH, DEFAULT_IDENTITY_HEADER, IMDS_API_VERSION, IMDS_PATH,
+};
 pub use state::{ClientAuth, Knobs, RecordedRequest, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MAX_RECORDED};
 pub use util::form_encode;
 
@@ -297,6 +301,45 @@ impl Emulator {
     pub fn set_unknown_tenants<I: IntoIterator<Item = S>, S: Into<String>>(&self, tenants: I) {
         let v: Vec<String> = tenants.into_iter().map(Into::into).collect();
         self.configure(|k| k.unknown_tenants = v);
+    }
+
+    /// Base URL of the IMDS endpoint, `http://127.0.0.1:PORT` (what
+    /// `IMDS_ENDPOINT` holds; the token path is [`IMDS_PATH`]).
+    pub fn imds_endpoint(&self) -> String {
+        self.http_url()
+    }
+    /// The App Service managed-identity endpoint, `http://127.0.0.1:PORT/msi/token`
+    /// (what `IDENTITY_ENDPOINT` holds).
+    pub fn identity_endpoint(&self) -> String {
+        format!("{}{APP_SERVICE_PATH}", self.http_url())
+    }
+    /// The secret the App Service endpoint requires in `X-IDENTITY-HEADER`
+    /// (what `IDENTITY_HEADER` holds).
+    pub fn identity_header(&self) -> String {
+        self.shared.lock().managed.identity_header.clone()
+    }
+    pub fn set_identity_header(&self, value: impl Into<String>) {
+        self.shared.lock().managed.identity_header = value.into();
+    }
+    /// The host's system-assigned identity (`None` once removed).
+    pub fn system_identity(&self) -> Option<ManagedIdentity> {
+        self.shared.lock().managed.system.clone()
+    }
+    /// Give the host a system-assigned identity, or take it away (`None`).
+    pub fn set_system_identity(&self, id: Option<ManagedIdentity>) {
+        self.shared.lock().managed.system = id;
+    }
+    /// Register (or replace, by client id) a user-assigned identity with ids
+    /// derived from `name`, and return it.
+    pub fn add_user_assigned_identity(&self, name: &str) -> ManagedIdentity {
+        let id = ManagedIdentity::named(name);
+        self.shared.lock().managed.add(id.clone());
+        id
+    }
+    /// Requests to the managed-identity endpoints (they also count in
+    /// [`Emulator::token_requests`]).
+    pub fn managed_identity_requests(&self) -> u64 {
+        self.shared.lock().managed.requests
     }
 
     /// Register (or replace) a client.

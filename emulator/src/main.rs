@@ -23,7 +23,8 @@ usage: paytrim-entra-emulator [options]
   --reject-tenantless     reject common/organizations/consumers (AADSTS50059)
   --exit-on-stdin-eof     exit when stdin reaches EOF
   --verbose               one line per request on stderr
-On ready, prints one JSON line to stdout: {\"https\",\"http\",\"ca_file\",\"client_id\",\"client_secret\"}.";
+On ready, prints one JSON line to stdout: {\"https\",\"http\",\"ca_file\",\"client_id\",\"client_secret\",
+  \"imds_endpoint\",\"identity_endpoint\",\"identity_header\"}.";
 
 #[cfg(unix)]
 extern "C" fn on_signal(_: libc::c_int) {
@@ -123,6 +124,9 @@ fn main() -> ExitCode {
         ca_file: std::borrow::Cow<'a, str>,
         client_id: &'a str,
         client_secret: &'a str,
+        imds_endpoint: String,
+        identity_endpoint: String,
+        identity_header: String,
     }
     let ready = serde_json::to_string(&Ready {
         https: emu.https_url(),
@@ -130,6 +134,9 @@ fn main() -> ExitCode {
         ca_file: emu.ca_file().to_string_lossy(),
         client_id: DEFAULT_CLIENT_ID,
         client_secret: DEFAULT_CLIENT_SECRET,
+        imds_endpoint: emu.imds_endpoint(),
+        identity_endpoint: emu.identity_endpoint(),
+        identity_header: emu.identity_header(),
     })
     .expect("ready line");
     {

@@ -173,6 +173,9 @@ fn dispatch(shared: &Shared, req: &http::Request, scheme: Scheme) -> Outcome {
     if let Some(tenant) = crate::discovery::route(&req.path) {
         return Outcome::Respond(crate::discovery::handle(req, scheme.as_str(), tenant));
     }
+    if let Some(flavour) = crate::managed_identity::route(&req.path) {
+        return crate::managed_identity::handle(shared, req, scheme.as_str(), flavour);
+    }
     if let Some((flavour, tenant)) = entra::route(&req.path) {
         return entra::handle(shared, req, scheme.as_str(), flavour, tenant);
     }

@@ -149,6 +149,9 @@ pub struct RecordedRequest {
     pub tenant: Option<String>,
     /// Header names lower-cased; repeated headers joined with `, `.
     pub headers: BTreeMap<String, String>,
+    /// Decoded query parameters (first occurrence wins); managed-identity
+    /// endpoints carry everything here.
+    pub query: BTreeMap<String, String>,
     /// Raw body (lossy UTF-8).
     pub body: String,
     /// Decoded form fields (first occurrence wins).
@@ -167,6 +170,10 @@ impl RecordedRequest {
     /// Header by (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+    /// Decoded query parameter.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
     }
     /// Decoded form field.
     pub fn form_field(&self, name: &str) -> Option<&str> {
@@ -189,6 +196,8 @@ pub(crate) struct State {
     pub token_requests: u64,
     pub tokens_issued: u64,
     pub clients: HashMap<String, Client>,
+    /// Managed identities and the managed-identity endpoints' settings.
+    pub managed: crate::managed_identity::Registry,
 }
 
 impl State {
@@ -202,6 +211,7 @@ impl State {
             token_requests: 0,
             tokens_issued: 0,
             clients,
+            managed: crate::managed_identity::Registry::default(),
         }
     }
 
@@ -211,6 +221,7 @@ impl State {
         self.requests.clear();
         self.token_requests = 0;
         self.tokens_issued = 0;
+        self.managed.reset();
     }
 
     /// Take one use of the fault at the head of the queue.

@@ -148,6 +148,15 @@ pub(crate) fn parse_form(body: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Decoded pairs as a map, keeping the first occurrence of each name.
+pub(crate) fn first_of_each(pairs: Vec<(String, String)>) -> std::collections::BTreeMap<String, String> {
+    let mut map = std::collections::BTreeMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_insert(v);
+    }
+    map
+}
+
 /// Form-urlencode one value (for test helpers and examples).
 pub fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
