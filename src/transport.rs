@@ -2,13 +2,16 @@
 //! plus an optional CA file, with finite timeouts, no redirects, an optional
 //! proxy, and the request headers that help operators trace a request.
 
-use crate::config::{ClientConfig, ProxySetting};
+mod proxy;
+
+use crate::config::ClientConfig;
 use crate::error::{Error, ErrorCode};
 use crate::protocol::{HttpAnswer, MAX_BODY_BYTES};
 use crate::random;
 use crate::secret::Secret;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
+use proxy::select_proxy;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -254,50 +257,6 @@ fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Error
     Ok(config)
 }
 
-/// The proxy for `url`: the configured one, or the environment's
-/// (`HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`, either case) unless `NO_PROXY`
-/// matches the host.
-pub(crate) fn select_proxy(setting: &ProxySetting, url: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    match setting {
-        ProxySetting::Disabled => None,
-        ProxySetting::Url(p) => Some(p.clone()),
-        ProxySetting::FromEnvironment => {
-            let first = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.trim().is_empty()));
-            let proxy = if url.scheme() == "https" {
-                first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
-            } else {
-                first(&["http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy"])
-            }?;
-            let no_proxy = first(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
-            let host = url.host_str().unwrap_or("").trim_matches(|c| c == '[' || c == ']');
-            if no_proxy_matches(&no_proxy, host) {
-                None
-            } else {
-                Some(proxy.trim().to_owned())
-            }
-        }
-    }
-}
-
-/// curl's NO_PROXY rules: `*` matches all; otherwise each comma-separated
-/// entry matches the host itself or any subdomain (a leading `.` is ignored);
-/// a port suffix on an entry is ignored.
-pub(crate) fn no_proxy_matches(no_proxy: &str, host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    no_proxy.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
-        if entry == "*" {
-            return true;
-        }
-        let entry = entry.trim_start_matches('.').to_ascii_lowercase();
-        let entry = entry.trim_matches(|c| c == '[' || c == ']');
-        let entry = match entry.rsplit_once(':') {
-            Some((h, port)) if !h.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => h,
-            _ => entry,
-        };
-        host == entry || host.ends_with(&format!(".{entry}"))
-    })
-}
-
 fn redact_userinfo(proxy: &str) -> String {
     match Url::parse(proxy) {
         Ok(mut u) if u.password().is_some() || !u.username().is_empty() => {
@@ -319,32 +278,6 @@ mod tests {
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
         assert_ne!(a, new_request_id());
-    }
-
-    #[test]
-    fn no_proxy_rules() {
-        assert!(no_proxy_matches("*", "login.microsoftonline.com"));
-        assert!(no_proxy_matches("example.com, .microsoftonline.com", "login.microsoftonline.com"));
-        assert!(no_proxy_matches("microsoftonline.com", "login.microsoftonline.com"));
-        assert!(no_proxy_matches("127.0.0.1:8080", "127.0.0.1"));
-        assert!(!no_proxy_matches("online.com", "login.microsoftonline.com"));
-        assert!(!no_proxy_matches("", "login.microsoftonline.com"));
-        assert!(no_proxy_matches("::1", "::1"));
-    }
-
-    #[test]
-    fn proxy_selection_reads_the_environment() {
-        let url = Url::parse("https://login.microsoftonline.com/x").unwrap();
-        let env = |k: &str| match k {
-            "HTTPS_PROXY" => Some("http://proxy:3128".to_owned()),
-            "NO_PROXY" => Some("localhost".to_owned()),
-            _ => None,
-        };
-        assert_eq!(select_proxy(&ProxySetting::FromEnvironment, &url, &env).as_deref(), Some("http://proxy:3128"));
-        assert_eq!(select_proxy(&ProxySetting::Disabled, &url, &env), None);
-        let local = Url::parse("https://localhost:8443/x").unwrap();
-        assert_eq!(select_proxy(&ProxySetting::FromEnvironment, &local, &env), None);
-        assert_eq!(select_proxy(&ProxySetting::Url("http://p:1".into()), &local, &env).as_deref(), Some("http://p:1"));
     }
 
     #[test]

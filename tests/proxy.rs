@@ -1,6 +1,7 @@
-//! Proxies: the `proxy` key, `HTTPS_PROXY` and `NO_PROXY`, through a CONNECT
-//! proxy this test runs on 127.0.0.1. One test function, because it changes
-//! the process environment.
+//! Proxies: the `proxy` key, `HTTPS_PROXY` and `NO_PROXY`, through a proxy
+//! this test runs on 127.0.0.1 (CONNECT tunnels to 127.0.0.1 only; every other
+//! request or target is recorded and refused). One test function, because it
+//! changes the process environment.
 
 mod common;
 use common::*;
@@ -38,17 +39,21 @@ impl ConnectProxy {
 fn tunnel(client: TcpStream, log: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+    let _ = reader.read_line(&mut line);
+    let mut method = line.split_whitespace();
+    let (method, target) = (method.next().unwrap_or("").to_owned(), method.next().unwrap_or("").to_owned());
     loop {
         let mut h = String::new();
-        if reader.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
+        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
             break;
         }
     }
-    log.lock().unwrap().push(target.clone());
+    // Forwarded (non-CONNECT) requests are recorded with their method.
+    log.lock().unwrap().push(if method == "CONNECT" { target.clone() } else { format!("{method} {target}") });
     let mut client = client;
-    let Ok(upstream) = TcpStream::connect(&target) else {
+    let loopback = target.starts_with("127.0.0.1:");
+    let upstream = if method == "CONNECT" && loopback { TcpStream::connect(&target).ok() } else { None };
+    let Some(upstream) = upstream else {
         let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
         return;
     };
@@ -74,10 +79,25 @@ fn tunnel(client: TcpStream, log: &Mutex<Vec<String>>) {
     let _ = t.join();
 }
 
+/// Sets one proxy variable for the whole test process (one test per binary).
+fn set_env(k: &str, v: &str) {
+    std::env::set_var(k, v);
+}
+
+fn clear_proxy_env() {
+    for k in
+        ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"]
+    {
+        std::env::remove_var(k);
+    }
+}
+
 #[test]
 fn proxies_from_config_and_environment() {
+    clear_proxy_env();
     let proxy = ConnectProxy::start();
-    // 1. The `proxy` configuration key.
+    // 1. The `proxy` configuration key carries https (TLS end to end), even
+    //    to a loopback host: the application asked for it explicitly.
     let mut s = setup();
     let emu_target = format!("127.0.0.1:{}", s.emu.https_port());
     s.set("proxy", &proxy.url);
@@ -85,24 +105,28 @@ fn proxies_from_config_and_environment() {
     assert_eq!(proxy.connects(), vec![emu_target.clone()]);
     assert_eq!(s.emu.token_requests(), 1);
 
-    // 2. HTTPS_PROXY from the environment (a new scope: a new cache key).
-    std::env::set_var("HTTPS_PROXY", &proxy.url);
-    std::env::remove_var("NO_PROXY");
-    std::env::remove_var("no_proxy");
+    // 2. HTTPS_PROXY from the environment carries a non-loopback host: the
+    //    proxy sees the CONNECT (and refuses it: nothing leaves this machine).
+    set_env("HTTPS_PROXY", &proxy.url);
+    let mut remote = setup();
+    remote.set("authority_host", "https://login.paytrim-test.invalid").set("max_attempts", "1");
+    let e = remote.client().token().unwrap_err();
+    assert_eq!(e.code(), paytrim_auth::ErrorCode::Network, "{}", e.message());
+    assert_eq!(proxy.connects().len(), 2);
+    assert_eq!(proxy.connects()[1], "login.paytrim-test.invalid:443");
+
+    // 3. ...but never a loopback one (127.0.0.0/8, ::1, localhost), and
+    //    NO_PROXY exempts the hosts it names.
     let s2 = setup();
     s2.client().token().unwrap();
-    assert_eq!(proxy.connects().len(), 2);
-    assert_eq!(proxy.connects()[1], format!("127.0.0.1:{}", s2.emu.https_port()));
-
-    // 3. NO_PROXY bypasses it.
-    std::env::set_var("NO_PROXY", "example.com,127.0.0.1");
-    let s3 = setup();
-    s3.client().token().unwrap();
-    assert_eq!(proxy.connects().len(), 2, "NO_PROXY host went through the proxy");
-    assert_eq!(s3.emu.token_requests(), 1);
+    assert_eq!(proxy.connects().len(), 2, "a loopback host went through the environment's proxy");
+    assert_eq!(s2.emu.token_requests(), 1);
+    set_env("NO_PROXY", "example.com,.paytrim-test.invalid");
+    let e = remote.client_with(|c| c.set("scope", "api://no-proxy/.default").unwrap()).token().unwrap_err();
+    assert_eq!(proxy.connects().len(), 2, "a NO_PROXY host went through the proxy: {}", e.message());
+    std::env::remove_var("NO_PROXY");
 
     // 4. `proxy = none` ignores the environment.
-    std::env::remove_var("NO_PROXY");
     let mut s4 = setup();
     s4.set("proxy", "none");
     s4.client().token().unwrap();
@@ -115,5 +139,36 @@ fn proxies_from_config_and_environment() {
     let e = s5.client().token().unwrap_err();
     assert_eq!(e.code(), paytrim_auth::ErrorCode::Network);
     assert!(e.message().contains("proxy"), "{}", e.message());
-    std::env::remove_var("HTTPS_PROXY");
+    clear_proxy_env();
+
+    // 6. Plain http to a loopback endpoint carries the secret in clear: with
+    //    every proxy variable set (httpoxy's HTTP_PROXY included) and with the
+    //    `proxy` key, nothing at all reaches the proxy.
+    let before = proxy.connects().len();
+    for k in ["http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy", "HTTPS_PROXY"] {
+        set_env(k, &proxy.url);
+    }
+    let plain = setup();
+    let token_url = plain.emu.http_token_url("contoso.onmicrosoft.com");
+    plain.client_with(|c| c.set("token_url", &token_url).unwrap()).token().unwrap();
+    let localhost_url = token_url.replace("127.0.0.1", "localhost");
+    plain
+        .client_with(|c| {
+            c.set("token_url", &localhost_url).unwrap();
+            c.set("scope", "api://localhost/.default").unwrap();
+        })
+        .token()
+        .unwrap();
+    plain
+        .client_with(|c| {
+            c.set("token_url", &token_url).unwrap();
+            c.set("scope", "api://configured-proxy/.default").unwrap();
+            c.set("proxy", &proxy.url).unwrap();
+        })
+        .token()
+        .unwrap();
+    assert_eq!(plain.emu.token_requests(), 3);
+    let leaked: Vec<String> = proxy.connects()[before..].to_vec();
+    assert!(leaked.is_empty(), "plain-http loopback requests went to the proxy: {leaked:?}");
+    clear_proxy_env();
 }
