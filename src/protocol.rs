@@ -12,6 +12,22 @@ use std::time::{Duration, SystemTime};
 /// Largest answer body we read; a token answer is a few kilobytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// Longest token lifetime believed: Entra's configurable access-token
+/// lifetime ends at one day. Larger `expires_in`, `ext_expires_in` and
+/// `refresh_in` values are clamped to it, so a broken or hostile server cannot
+/// overflow expiry arithmetic or pin a token for centuries.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Longest `Retry-After` honoured, as MSAL.NET (`RetryAfterProvider.MaxRetryAfter`)
+/// and msal-js (`DEFAULT_MAX_THROTTLE_TIME_SECONDS`) cap it: one hour. One 429
+/// cannot block a key for longer.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// Seconds from the server, clamped to [`MAX_TOKEN_LIFETIME`].
+fn lifetime_secs(secs: u64) -> Duration {
+    Duration::from_secs(secs).min(MAX_TOKEN_LIFETIME)
+}
+
 /// `application/x-www-form-urlencoded` serialization of one value (WHATWG URL
 /// standard): alphanumerics and `*-._` stay, space becomes `+`, every other
 /// byte of the UTF-8 encoding becomes `%XX`.
@@ -196,9 +212,9 @@ fn parse_success(answer: &HttpAnswer, cx: &Context<'_>) -> Result<TokenAnswer, E
     }
     Ok(TokenAnswer {
         access_token: Secret::new(token),
-        expires_in: Duration::from_secs(expires_in),
-        ext_expires_in: raw.ext_expires_in.map(Duration::from_secs),
-        refresh_in: raw.refresh_in.filter(|&r| r > 0).map(Duration::from_secs),
+        expires_in: lifetime_secs(expires_in),
+        ext_expires_in: raw.ext_expires_in.map(lifetime_secs),
+        refresh_in: raw.refresh_in.filter(|&r| r > 0).map(lifetime_secs),
     })
 }
 
@@ -282,14 +298,16 @@ fn describe_body(answer: &HttpAnswer) -> String {
     format!("{} bytes of {ct}{}", answer.body.len(), if looks_html { ", an HTML page" } else { "" })
 }
 
-/// `Retry-After` in both its forms: delay-seconds, or an HTTP-date.
+/// `Retry-After` in both its forms, delay-seconds or an HTTP-date, clamped
+/// to [`MAX_RETRY_AFTER`]. A number too large for `u64` counts as the cap.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        let secs = v.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     let when = parse_http_date(v)?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
 }
 
 /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires
@@ -306,7 +324,14 @@ pub fn parse_http_date(s: &str) -> Option<SystemTime> {
         + 1;
     let year: u64 = parts[3].parse().ok()?;
     let hms: Vec<u64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    if hms.len() != 3 || day == 0 || day > 31 || year < 1970 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 {
+    if hms.len() != 3
+        || day == 0
+        || day > 31
+        || !(1970..=9999).contains(&year)
+        || hms[0] > 23
+        || hms[1] > 59
+        || hms[2] > 60
+    {
         return None;
     }
     // Days from civil date (Howard Hinnant's algorithm).
@@ -427,6 +452,42 @@ mod tests {
         let e = interpret(&a, &CX).unwrap_err();
         assert_eq!(e.code(), ErrorCode::Server);
         assert!(e.message().contains("HTML"));
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_clamped_not_trusted() {
+        for n in ["10000000000000000000", "1e19", "18446744073709551615", "1e16", "1000000000000", "86401"] {
+            let body = format!(
+                r#"{{"token_type":"Bearer","expires_in":{n},"ext_expires_in":{n},"refresh_in":{n},"access_token":"a"}}"#
+            );
+            let t = interpret(&ok(&body), &CX).unwrap_or_else(|e| panic!("{n}: {e}"));
+            assert_eq!(t.expires_in, MAX_TOKEN_LIFETIME, "{n}");
+            assert_eq!(t.ext_expires_in, Some(MAX_TOKEN_LIFETIME), "{n}");
+            assert_eq!(t.refresh_in, Some(MAX_TOKEN_LIFETIME), "{n}");
+        }
+        let t =
+            interpret(&ok(r#"{"token_type":"Bearer","expires_in":"99999999999999999999","access_token":"a"}"#), &CX);
+        assert!(t.is_err(), "a string number beyond u64 is refused, not wrapped");
+        let t = interpret(&ok(r#"{"token_type":"Bearer","expires_in":86400,"access_token":"a"}"#), &CX).unwrap();
+        assert_eq!(t.expires_in, Duration::from_secs(86400));
+    }
+
+    #[test]
+    fn retry_after_is_capped_at_an_hour() {
+        assert_eq!(parse_retry_after("3000000000"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("99999999999999999999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("3600"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("Fri, 31 Dec 99999999999999 23:59:59 GMT"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+        let a = HttpAnswer {
+            status: 429,
+            content_type: None,
+            retry_after: Some("3000000000".into()),
+            body: vec![],
+            truncated: false,
+        };
+        assert_eq!(interpret(&a, &CX).unwrap_err().retry_after(), Some(MAX_RETRY_AFTER));
     }
 
     #[test]
