@@ -3,7 +3,7 @@
 //! lock): it reads the slot's current token through an `ArcSwap`.
 
 use crate::config::ClientConfig;
-use crate::credential::Credential;
+use crate::credentials::Credential;
 use crate::flight::Flight;
 use crate::token::AccessToken;
 use arc_swap::ArcSwapOption;

@@ -3,7 +3,7 @@
 
 use crate::cache::{self, CacheKey, Slot, SlotState};
 use crate::config::ClientConfig;
-use crate::credential::Credential;
+use crate::credentials::Credential;
 use crate::error::{Error, ErrorCode};
 use crate::fetch::Fetcher;
 use crate::flight::{Callback, Flight, FlightResult};
@@ -53,9 +53,7 @@ impl Client {
         if client_id.chars().any(char::is_control) || client_id.len() > 1024 {
             return Err(Error::invalid_argument("client_id contains control characters or is too long"));
         }
-        if credential.is_empty() {
-            return Err(Error::invalid_argument("client_secret is empty"));
-        }
+        credential.check()?;
         let fetcher = Fetcher::new(client_id, &credential, config)?;
         let slot = cache::slot(CacheKey::new(client_id, &credential, config));
         Ok(Client { slot, fetcher: Arc::new(fetcher), client_id: client_id.into() })

@@ -1,15 +1,47 @@
 //! One token fetch: attempts, waits between them, and the error that ends it.
 //! Runs on a library-owned thread (see `flight`), never on a caller's.
+//!
+//! What one attempt sends and how its answer is read belongs to a
+//! [`TokenSource`], chosen by the credential (see `credentials`): the token
+//! endpoint with a secret or a fresh assertion per attempt, or a managed
+//! identity endpoint. The fetch only retries, waits and gives up.
 
-use crate::config::{ClientAuth, ClientConfig};
-use crate::credential::Credential;
+use crate::config::ClientConfig;
+use crate::credentials::Credential;
 use crate::error::{Error, ErrorCode};
-use crate::protocol::{self, Context};
+use crate::protocol::TokenAnswer;
 use crate::retry::{self, RetryPolicy};
-use crate::secret::Secret;
 use crate::token::AccessToken;
-use crate::transport::{self, TokenRequest, Transport};
+use crate::transport;
+use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
+
+/// Where tokens come from: performs ONE attempt of a fetch. Implemented by
+/// the token endpoint (`token_endpoint.rs`) and by credentials with a
+/// protocol of their own (managed identity).
+pub(crate) trait TokenSource: Send + Sync + fmt::Debug {
+    /// The URL requests go to, for messages.
+    fn endpoint(&self) -> &str;
+
+    /// Sends one request and turns its answer into a token or a categorized
+    /// error (retryable ones are retried by the fetch).
+    fn request_token(&self, attempt: &Attempt<'_>) -> Result<TokenAnswer, Error>;
+
+    /// Whether another attempt may help after `err`.
+    fn is_retryable(&self, err: &Error) -> bool {
+        retry::is_retryable(err)
+    }
+}
+
+/// One attempt's parameters.
+pub(crate) struct Attempt<'a> {
+    /// Fresh per attempt; Entra echoes it as the correlation id.
+    pub client_request_id: &'a str,
+    /// Bound on this attempt's HTTP exchange.
+    pub timeout: Duration,
+    /// End of the whole fetch's time budget (bounds e.g. an assertion callback).
+    pub deadline: Instant,
+}
 
 /// Throttle remembered after a 429 that named no Retry-After.
 const DEFAULT_THROTTLE: Duration = Duration::from_secs(5);
@@ -17,13 +49,10 @@ const DEFAULT_THROTTLE: Duration = Duration::from_secs(5);
 /// Everything needed to fetch a token for one client, prepared once.
 #[derive(Debug)]
 pub struct Fetcher {
-    transport: Transport,
-    body: Secret,
-    authorization: Option<Secret>,
+    source: Box<dyn TokenSource>,
     policy: RetryPolicy,
     attempt_timeout: Duration,
     refresh_margin: Duration,
-    tenantless: bool,
 }
 
 /// A fetch's result, plus how long no request should go out for this key.
@@ -39,30 +68,16 @@ const WAIT_SLICE: Duration = Duration::from_millis(50);
 
 impl Fetcher {
     pub fn new(client_id: &str, credential: &Credential, config: &ClientConfig) -> Result<Fetcher, Error> {
-        let transport = Transport::new(config)?;
-        let scope = config.scope_param();
-        let (body, authorization) = match credential {
-            Credential::ClientSecret(secret) => match config.client_auth {
-                ClientAuth::SecretPost => (protocol::token_request_body(client_id, secret, &scope, true), None),
-                ClientAuth::SecretBasic => (
-                    protocol::token_request_body(client_id, secret, &scope, false),
-                    Some(protocol::basic_authorization(client_id, secret)),
-                ),
-            },
-        };
         Ok(Fetcher {
-            transport,
-            body,
-            authorization,
+            source: credential.token_source(client_id, config)?,
             policy: RetryPolicy::new(config.max_attempts, config.total_timeout),
             attempt_timeout: config.timeout,
             refresh_margin: config.refresh_margin,
-            tenantless: config.is_tenantless(),
         })
     }
 
     pub fn endpoint(&self) -> &str {
-        self.transport.endpoint()
+        self.source.endpoint()
     }
 
     /// The longest a fetch can take; waiters add a little slack to it.
@@ -76,7 +91,6 @@ impl Fetcher {
     pub fn fetch(&self, still_needed: &dyn Fn() -> bool) -> Outcome {
         let start = Instant::now();
         let deadline = start + self.policy.total;
-        let cx = Context { endpoint: self.transport.endpoint(), tenantless: self.tenantless };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -84,14 +98,12 @@ impl Fetcher {
             let request_id = transport::new_request_id();
             let sent_at = Instant::now();
             let sent_wall = SystemTime::now();
-            let request = TokenRequest {
-                body: &self.body,
-                authorization: self.authorization.as_ref(),
+            let request = Attempt {
                 client_request_id: &request_id,
                 timeout: self.attempt_timeout.min(remaining).max(Duration::from_millis(1)),
+                deadline,
             };
-            let result = self.transport.post(&request).and_then(|answer| protocol::interpret(&answer, &cx));
-            let err = match result {
+            let err = match self.source.request_token(&request) {
                 Ok(answer) => {
                     return Outcome {
                         result: Ok(AccessToken::from_answer(answer, sent_at, sent_wall, self.refresh_margin)),
@@ -108,7 +120,7 @@ impl Fetcher {
                 Some(after) => after,
                 None => self.policy.backoff(attempt),
             };
-            let give_up = !retry::is_retryable(&err)
+            let give_up = !self.source.is_retryable(&err)
                 || attempt >= self.policy.max_attempts
                 || wait > self.policy.max_retry_after
                 || wait >= remaining;

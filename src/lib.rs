@@ -20,7 +20,7 @@
 mod cache;
 mod client;
 mod config;
-mod credential;
+mod credentials;
 mod error;
 mod fetch;
 mod flight;
@@ -29,6 +29,7 @@ mod random;
 mod retry;
 mod secret;
 mod token;
+mod token_endpoint;
 mod transport;
 
 pub mod ffi;
@@ -37,7 +38,7 @@ pub use client::Client;
 pub use config::{
     ClientAuth, ClientConfig, ProxySetting, CONFIG_KEYS, DEFAULT_AUTHORITY_HOST, DEFAULT_SCOPE, DEFAULT_TENANT,
 };
-pub use credential::Credential;
+pub use credentials::Credential;
 pub use error::{Error, ErrorCode, OAuthDetails};
 pub use secret::Secret;
 pub use token::AccessToken;

@@ -7,7 +7,7 @@ use super::error::paytrim_auth_error;
 use super::strings;
 use crate::client::Client;
 use crate::config::ClientConfig;
-use crate::credential::Credential;
+use crate::credentials::Credential;
 use crate::error::Error;
 use crate::token::AccessToken;
 use std::ffi::{c_char, c_void};

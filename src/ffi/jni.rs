@@ -23,7 +23,7 @@
 
 use crate::client::Client;
 use crate::config::ClientConfig;
-use crate::credential::Credential;
+use crate::credentials::Credential;
 use crate::error::Error;
 use crate::token::AccessToken;
 use arc_swap::ArcSwapOption;

@@ -1,0 +1,141 @@
+//! What a client proves its identity with, and how that shapes its token
+//! requests. One module per kind of credential; the rest of the library sees
+//! only three things of a credential:
+//!
+//! - [`Credential::fingerprint`]: a one-way digest for the cache key (the
+//!   kind plus something that identifies the credential without holding it);
+//! - [`Credential::check`]: the checks done at client creation;
+//! - [`Credential::token_source`]: the [`TokenSource`] that performs one
+//!   attempt of a fetch. This is the extension point.
+//!
+//! # The two seams
+//!
+//! A fetch (`fetch.rs`) owns the retry loop, time budget, throttle memory and
+//! backoff; each attempt calls [`TokenSource::request_token`], which sends one
+//! request and turns the answer into a token or a categorized error. So a
+//! credential can change the request entirely:
+//!
+//! - Credentials that talk to the OAuth token endpoint (client secret,
+//!   certificate, assertion callback, federated token file) share one source,
+//!   [`TokenEndpoint`], and only supply a [`ClientAuthentication`]: the form
+//!   body (and Authorization header) for ONE attempt. A client secret prepares
+//!   its body once and lends it to every attempt; an assertion-based
+//!   credential builds a fresh assertion (new `jti`) per attempt. This runs
+//!   only in fetches, on the fetch thread: the cache-hit path never sees it.
+//! - Credentials with another protocol altogether (managed identity: a GET
+//!   to IMDS or App Service, other headers, another answer shape, its own
+//!   retry rules) implement [`TokenSource`] themselves and are returned from
+//!   [`Credential::token_source`]; `client.rs` and `fetch.rs` do not change.
+
+mod secret;
+
+use crate::config::ClientConfig;
+use crate::error::Error;
+use crate::fetch::TokenSource;
+use crate::secret::Secret;
+use crate::token_endpoint::TokenEndpoint;
+use once_cell::sync::Lazy;
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Instant;
+
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Credential {
+    /// A client secret (`client_secret_post` or `client_secret_basic`).
+    ClientSecret(Secret),
+}
+
+/// What one credential adds to a token-endpoint request, for one attempt.
+pub(crate) trait ClientAuthentication: Send + Sync {
+    /// The form body (grant, client id, scope and the credential's fields)
+    /// and the optional `Authorization` header for one attempt, made before
+    /// `deadline` (the end of the fetch's time budget).
+    fn prepare(&self, deadline: Instant) -> Result<PreparedRequest<'_>, Error>;
+}
+
+/// The credential-dependent part of one token-endpoint request.
+pub(crate) struct PreparedRequest<'a> {
+    /// Borrowed when prepared once (client secret), owned when fresh per
+    /// attempt (assertions).
+    pub body: Cow<'a, Secret>,
+    pub authorization: Option<&'a Secret>,
+}
+
+/// Per-process salt, so a fingerprint is useless outside this process.
+static SALT: Lazy<[u8; 32]> = Lazy::new(|| {
+    let mut salt = [0u8; 32];
+    // Without OS randomness the salt is still fixed per build, and the
+    // fingerprint stays one-way (SHA-256); it only loses cross-process hiding.
+    let _ = getrandom::getrandom(&mut salt);
+    salt
+});
+
+impl Credential {
+    pub fn client_secret(secret: impl Into<String>) -> Self {
+        Credential::ClientSecret(Secret::new(secret))
+    }
+
+    /// A short name of the kind, for messages and the cache key.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credential::ClientSecret(_) => "client_secret",
+        }
+    }
+
+    /// A one-way, salted digest that tells credentials apart without holding
+    /// them: the cache key uses this, never the credential itself.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(*SALT);
+        h.update(self.kind().as_bytes());
+        h.update([0]);
+        match self {
+            Credential::ClientSecret(s) => h.update(s.expose().as_bytes()),
+        }
+        h.finalize().into()
+    }
+
+    /// The checks made when a client is created with this credential.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        match self {
+            Credential::ClientSecret(s) if s.is_empty() => Err(Error::invalid_argument("client_secret is empty")),
+            Credential::ClientSecret(_) => Ok(()),
+        }
+    }
+
+    /// What performs one attempt of a fetch for `client_id` with this
+    /// credential and `config`.
+    pub(crate) fn token_source(&self, client_id: &str, config: &ClientConfig) -> Result<Box<dyn TokenSource>, Error> {
+        let scope = config.scope_param();
+        let auth: Box<dyn ClientAuthentication> = match self {
+            Credential::ClientSecret(s) => {
+                Box::new(secret::SecretAuthentication::new(client_id, s, &scope, config.client_auth))
+            }
+        };
+        Ok(Box::new(TokenEndpoint::new(config, auth)?))
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::ClientSecret(_) => f.write_str("ClientSecret(<redacted>)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_differ_by_secret_and_hide_it() {
+        let a = Credential::client_secret("secret-a");
+        let b = Credential::client_secret("secret-b");
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.fingerprint(), Credential::client_secret("secret-a").fingerprint());
+        assert!(!format!("{a:?}").contains("secret-a"));
+    }
+}
