@@ -3,6 +3,7 @@
 //! proxy, and the request headers that help operators trace a request.
 
 mod proxy;
+mod tls;
 
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorCode};
@@ -27,6 +28,7 @@ pub struct Transport {
     agent: ureq::Agent,
     endpoint: String,
     proxy: Option<String>,
+    connect_timeout: Duration,
 }
 
 impl std::fmt::Debug for Transport {
@@ -55,7 +57,7 @@ impl Transport {
             .map_err(|why| Error::invalid_argument(format!("token endpoint: {why}")))?;
         let proxy = select_proxy(&config.proxy, &url, &|k| std::env::var(k).ok());
         let agent = shared_agent(config, proxy.as_deref())?;
-        Ok(Transport { agent, endpoint, proxy })
+        Ok(Transport { agent, endpoint, proxy, connect_timeout: config.connect_timeout })
     }
 
     pub fn endpoint(&self) -> &str {
@@ -103,6 +105,22 @@ impl Transport {
     }
 
     fn transport_error(&self, t: &ureq::Transport, timeout: Duration) -> Error {
+        let via = self.proxy().map(|p| format!(" via proxy {p}")).unwrap_or_default();
+        if let Some(io) = find_io_error(t) {
+            let handshake = io.get_ref().and_then(|i| i.downcast_ref::<tls::ConnectTimedOut>());
+            let tcp = t.kind() == ureq::ErrorKind::ConnectionFailed && io.kind() == std::io::ErrorKind::TimedOut;
+            if handshake.is_some() || tcp {
+                return Error::new(
+                    ErrorCode::Network,
+                    format!(
+                        "could not connect to {}{via}: connect (TCP + TLS handshake) timed out after {} ms \
+                         (config key 'connect_timeout_ms')",
+                        self.endpoint,
+                        self.connect_timeout.as_millis()
+                    ),
+                );
+            }
+        }
         if let Some(tls) = find_tls_error(t) {
             return Error::new(
                 ErrorCode::Tls,
@@ -112,7 +130,6 @@ impl Transport {
         if let Some(io) = find_io_error(t) {
             return self.io_error(io, timeout, "");
         }
-        let via = self.proxy().map(|p| format!(" via proxy {p}")).unwrap_or_default();
         Error::new(ErrorCode::Network, format!("could not reach {}{via}: {t}", self.endpoint))
     }
 
@@ -187,7 +204,8 @@ fn shared_agent(config: &ClientConfig, proxy: Option<&str>) -> Result<ureq::Agen
     }
     let tls = tls_config(config.ca_file.as_deref())?;
     let mut builder = ureq::AgentBuilder::new()
-        .tls_config(tls)
+        .tls_connector(Arc::new(tls::BoundedHandshake::new(tls, config.connect_timeout)))
+        .resolver(tls::MarkingResolver)
         .timeout_connect(config.connect_timeout)
         .redirects(0)
         .user_agent(&format!("{SKU}/{VERSION} (rust; {})", std::env::consts::OS))

@@ -1,0 +1,193 @@
+//! TLS for the token endpoint: a handshake bounded by the connect timeout.
+//!
+//! ureq bounds only the TCP connect by `timeout_connect`; its TLS handshake
+//! then runs under the socket timeouts of the whole request, so a server that
+//! accepts TCP and never answers the handshake held each attempt for
+//! `timeout_ms`. Here the resolver marks when a connection starts, and the
+//! TLS connector drives the handshake eagerly under the connect budget left
+//! (DNS + TCP + TLS together within `connect_timeout_ms`), then restores the
+//! socket timeouts ureq set for the request.
+
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+thread_local! {
+    /// When the connection being made on this thread started (set by
+    /// [`MarkingResolver`], taken by [`BoundedHandshake`]).
+    static CONNECT_STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The system resolver, noting when each connection attempt starts.
+pub(crate) struct MarkingResolver;
+
+impl ureq::Resolver for MarkingResolver {
+    fn resolve(&self, netloc: &str) -> io::Result<Vec<SocketAddr>> {
+        CONNECT_STARTED.with(|c| c.set(Some(Instant::now())));
+        netloc.to_socket_addrs().map(Iterator::collect)
+    }
+}
+
+/// The error a handshake that outlives the connect budget ends with (inside
+/// an `io::Error` of kind `TimedOut`).
+#[derive(Debug)]
+pub(crate) struct ConnectTimedOut {
+    pub budget: Duration,
+}
+
+impl fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "connect (TCP + TLS handshake) timed out after {} ms", self.budget.as_millis())
+    }
+}
+
+impl std::error::Error for ConnectTimedOut {}
+
+/// A rustls connector whose handshake ends within the connect timeout.
+pub(crate) struct BoundedHandshake {
+    config: Arc<rustls::ClientConfig>,
+    connect_timeout: Duration,
+}
+
+impl BoundedHandshake {
+    pub(crate) fn new(config: Arc<rustls::ClientConfig>, connect_timeout: Duration) -> Self {
+        BoundedHandshake { config, connect_timeout }
+    }
+
+    fn timed_out(&self) -> ureq::Error {
+        io::Error::new(io::ErrorKind::TimedOut, ConnectTimedOut { budget: self.connect_timeout }).into()
+    }
+}
+
+impl ureq::TlsConnector for BoundedHandshake {
+    fn connect(
+        &self,
+        dns_name: &str,
+        mut io: Box<dyn ureq::ReadWrite>,
+    ) -> Result<Box<dyn ureq::ReadWrite>, ureq::Error> {
+        let started = CONNECT_STARTED.with(Cell::take).unwrap_or_else(Instant::now);
+        let deadline = started + self.connect_timeout;
+        let name = dns_name.trim_start_matches('[').trim_end_matches(']');
+        let server_name = rustls::pki_types::ServerName::try_from(name)
+            .map_err(|e| {
+                io::Error::new(io::ErrorKind::InvalidInput, format!("'{name}' is not a valid host name: {e}"))
+            })?
+            .to_owned();
+        let mut conn = rustls::ClientConnection::new(self.config.clone(), server_name)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        // A second handle on the same socket, to set its timeouts while `io`
+        // is borrowed for the handshake; closed when this returns.
+        let socket = io.socket().map(TcpStream::try_clone).transpose()?;
+        let saved = match &socket {
+            Some(s) => Some((s.read_timeout()?, s.write_timeout()?)),
+            None => None,
+        };
+        let result = handshake(&mut conn, &mut io, socket.as_ref(), deadline, saved);
+        if let (Some(s), Some((read, write))) = (&socket, saved) {
+            s.set_read_timeout(read)?;
+            s.set_write_timeout(write)?;
+        }
+        match result {
+            Ok(()) => Ok(Box::new(TlsStream(rustls::StreamOwned::new(conn, io)))),
+            Err(e) if Instant::now() >= deadline || is_timeout(&e) => Err(self.timed_out()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock)
+}
+
+/// Runs the handshake; before each socket read or write the socket's
+/// timeouts become the budget left (never more than ureq's own).
+fn handshake(
+    conn: &mut rustls::ClientConnection,
+    io: &mut Box<dyn ureq::ReadWrite>,
+    socket: Option<&TcpStream>,
+    deadline: Instant,
+    ureq_timeouts: Option<(Option<Duration>, Option<Duration>)>,
+) -> io::Result<()> {
+    let mut bounded = Bounded { io, socket, deadline, ureq_timeouts };
+    while conn.is_handshaking() {
+        conn.complete_io(&mut bounded)?;
+    }
+    // Flush what the handshake left to send (the client Finished).
+    while conn.wants_write() {
+        conn.write_tls(&mut bounded)?;
+    }
+    Ok(())
+}
+
+struct Bounded<'a> {
+    io: &'a mut Box<dyn ureq::ReadWrite>,
+    socket: Option<&'a TcpStream>,
+    deadline: Instant,
+    ureq_timeouts: Option<(Option<Duration>, Option<Duration>)>,
+}
+
+impl Bounded<'_> {
+    fn arm(&self) -> io::Result<()> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        if let (Some(s), Some((read, write))) = (self.socket, self.ureq_timeouts) {
+            s.set_read_timeout(Some(read.map_or(left, |r| r.min(left))))?;
+            s.set_write_timeout(Some(write.map_or(left, |w| w.min(left))))?;
+        }
+        Ok(())
+    }
+}
+
+impl Read for Bounded<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.io.read(buf)
+    }
+}
+
+impl Write for Bounded<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.io.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.io.flush()
+    }
+}
+
+/// A TLS connection as ureq uses it.
+struct TlsStream(rustls::StreamOwned<rustls::ClientConnection, Box<dyn ureq::ReadWrite>>);
+
+impl fmt::Debug for TlsStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsStream").finish_non_exhaustive()
+    }
+}
+
+impl ureq::ReadWrite for TlsStream {
+    fn socket(&self) -> Option<&TcpStream> {
+        self.0.get_ref().socket()
+    }
+}
+
+impl Read for TlsStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for TlsStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
