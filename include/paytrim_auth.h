@@ -57,6 +57,23 @@
 // A bug in paytrim-auth (a caught panic, a failed thread start).
 #define PAYTRIM_AUTH_ERROR_INTERNAL 10
 
+// Errors: the library cannot do what was asked.
+#define PAYTRIM_AUTH_LOG_ERROR 1
+
+// Warnings: a fetch attempt or a background refresh failed, throttling.
+#define PAYTRIM_AUTH_LOG_WARN 2
+
+// A token fetched, a retry scheduled, a background refresh started or
+// finished, a fork detected.
+#define PAYTRIM_AUTH_LOG_INFO 3
+
+// Cache misses, each attempt's start and end with its duration and
+// client-request-id.
+#define PAYTRIM_AUTH_LOG_DEBUG 4
+
+// Everything, including the most verbose events.
+#define PAYTRIM_AUTH_LOG_TRACE 5
+
 // The ABI version of this header. Bumped on any incompatible change to a
 // function's signature or meaning; wrappers refuse a library whose
 // `paytrim_auth_abi_version()` differs from the one they were built for.
@@ -92,6 +109,17 @@ typedef void (*paytrim_auth_token_callback)(void *user_data,
                                             const char *token,
                                             int64_t expires_on_unix_ms,
                                             const paytrim_auth_error *error);
+
+// Receives one log event: `level` is one of `PAYTRIM_AUTH_LOG_*`, `message`
+// is UTF-8 text without a trailing newline, borrowed and valid only during
+// the call (copy it to keep it). Messages never contain a secret or a token.
+//
+// Threading: called on the thread where the event happens (a thread calling
+// this library, or a library-owned fetch thread), possibly from several
+// threads at once, so it must be thread-safe. It should return quickly (it
+// delays the fetch that logs). It must not call back into this library: such
+// calls are not supported, and events they would raise are dropped.
+typedef void (*paytrim_auth_log_callback)(void *user_data, uint32_t level, const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -270,6 +298,32 @@ const char *paytrim_auth_error_code_name(uint32_t code);
 // # Safety
 // `error` is NULL or an error from this library, not yet freed.
 void paytrim_auth_error_free(paytrim_auth_error *error);
+
+// Sets the process-wide log callback: events at `level` and more severe ones
+// (`PAYTRIM_AUTH_LOG_INFO` delivers error, warn and info) are passed to
+// `callback` with `user_data`. A NULL `callback` turns logging off. Replaces
+// any previous callback. With no callback set, logging costs nothing
+// measurable: the cache-hit path never logs.
+//
+// Returns NULL on success, or `PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT` naming
+// `level` if it is not 1 (error) to 5 (trace) while `callback` is not NULL.
+//
+// Never blocks: a callback already running on another thread may still be
+// running (with the previous `user_data`) when this returns; keep
+// `user_data` valid until you know it has returned (typically: for the life
+// of the process).
+//
+// # Safety
+// `callback` is NULL or a function as described by
+// `paytrim_auth_log_callback`; `user_data` may be used from any thread.
+paytrim_auth_error *paytrim_auth_set_log_callback(uint32_t level,
+                                                  paytrim_auth_log_callback callback,
+                                                  void *user_data);
+
+// Whether log messages may include personal data: tenant ids, client ids and
+// full error messages (which name the token endpoint, and with it the
+// tenant). Off by default. Secrets and tokens are never logged either way.
+void paytrim_auth_set_log_pii(bool enabled);
 
 // Frees a string returned by this library. The bytes are wiped first: they
 // usually hold a token. NULL is accepted.

@@ -7,6 +7,7 @@ use crate::credentials::Credential;
 use crate::error::{Error, ErrorCode};
 use crate::fetch::Fetcher;
 use crate::flight::{Callback, Flight, FlightResult};
+use crate::log::{Level, Reason};
 use crate::random;
 use crate::token::AccessToken;
 use std::fmt;
@@ -81,6 +82,7 @@ impl Client {
         if let Some(hit) = self.valid_cached() {
             return Ok(f(hit.as_deref().expect("valid_cached holds a token")));
         }
+        self.log_miss();
         let token = self.fetch(Mode::Normal)?;
         Ok(f(&token))
     }
@@ -124,7 +126,10 @@ impl Client {
     pub fn token_async(&self, callback: Callback) {
         match self.valid_cached() {
             Some(hit) => callback(Ok(hit.as_deref().expect("valid_cached holds a token"))),
-            None => self.join_then_call(Mode::Normal, callback),
+            None => {
+                self.log_miss();
+                self.join_then_call(Mode::Normal, callback)
+            }
         }
     }
 
@@ -132,6 +137,15 @@ impl Client {
     /// the shared fetch lands (or inline on an immediate failure).
     pub fn force_refresh_async(&self, callback: Callback) {
         self.join_then_call(Mode::Force, callback);
+    }
+
+    fn log_miss(&self) {
+        crate::log_event!(
+            Level::Debug,
+            "cache miss: no valid token for {}; joining or starting a fetch{}",
+            self.fetcher.host(),
+            self.fetcher.who()
+        );
     }
 
     fn join_then_call(&self, mode: Mode, callback: Callback) {
@@ -150,6 +164,21 @@ impl Client {
     }
 
     fn join_or_start(&self, mode: Mode) -> Result<Joined, Error> {
+        let joined = self.join_or_start_locked(mode);
+        if let Err(e) = &joined {
+            if e.code() == ErrorCode::Throttled {
+                crate::log_event!(
+                    Level::Warn,
+                    "throttled: call refused without a request, {} ms left{}",
+                    e.retry_after().unwrap_or_default().as_millis(),
+                    self.fetcher.who()
+                );
+            }
+        }
+        joined
+    }
+
+    fn join_or_start_locked(&self, mode: Mode) -> Result<Joined, Error> {
         let mut st = self.slot.state.lock();
         let now = Instant::now();
         if let Mode::Normal = mode {
@@ -172,7 +201,7 @@ impl Client {
         if let Mode::Force = mode {
             self.slot.token.store(None);
         }
-        self.start_flight(&mut st).map(Joined::Flight)
+        self.start_flight(&mut st, false).map(Joined::Flight)
     }
 
     /// Starts one background refresh unless one runs, the key is throttled,
@@ -186,15 +215,25 @@ impl Client {
         {
             return;
         }
-        let _ = self.start_flight(&mut st);
+        let started = self.start_flight(&mut st, true);
+        drop(st);
+        match started {
+            Ok(_) => crate::log_event!(
+                Level::Info,
+                "background refresh started: token for {} is within its refresh margin{}",
+                self.fetcher.host(),
+                self.fetcher.who()
+            ),
+            Err(e) => crate::log_event!(Level::Warn, "background refresh could not start: {}", Reason(&e)),
+        }
     }
 
-    fn start_flight(&self, st: &mut SlotState) -> Result<Arc<Flight>, Error> {
+    fn start_flight(&self, st: &mut SlotState, background: bool) -> Result<Arc<Flight>, Error> {
         let flight = Arc::new(Flight::default());
         let (slot, fetcher, landing) = (self.slot.clone(), self.fetcher.clone(), flight.clone());
         let spawned = std::thread::Builder::new()
             .name("paytrim-auth-fetch".into())
-            .spawn(move || run_flight(&slot, &fetcher, &landing));
+            .spawn(move || run_flight(&slot, &fetcher, &landing, background));
         match spawned {
             Ok(_) => {
                 st.flight = Some(flight.clone());
@@ -213,7 +252,7 @@ enum Joined {
 /// The body of a fetch thread. The thread ends when the fetch does: at the
 /// latest when the time budget runs out, and sooner, between attempts, once
 /// no client holds this fetcher and nobody waits for the result.
-fn run_flight(slot: &Slot, fetcher: &Arc<Fetcher>, flight: &Flight) {
+fn run_flight(slot: &Slot, fetcher: &Arc<Fetcher>, flight: &Flight, background: bool) {
     let still_needed = || Arc::strong_count(fetcher) > 1 || flight.has_waiters();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fetcher.fetch(&still_needed)));
     let (result, throttled_until, abandoned) = match outcome {
@@ -241,6 +280,23 @@ fn run_flight(slot: &Slot, fetcher: &Arc<Fetcher>, flight: &Flight) {
             }
         }
     };
+    if background {
+        match &landed {
+            Ok(t) => crate::log_event!(
+                Level::Info,
+                "background refresh succeeded: new token for {} expires in {} s{}",
+                fetcher.host(),
+                t.expires_in().as_secs(),
+                fetcher.who()
+            ),
+            Err(e) => crate::log_event!(
+                Level::Warn,
+                "background refresh failed ({}); the current token is served until it expires{}",
+                Reason(e),
+                fetcher.who()
+            ),
+        }
+    }
     flight.complete(landed);
 }
 

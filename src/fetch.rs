@@ -9,6 +9,7 @@
 use crate::config::ClientConfig;
 use crate::credentials::Credential;
 use crate::error::{Error, ErrorCode};
+use crate::log::{Level, Reason, Who};
 use crate::protocol::TokenAnswer;
 use crate::retry::{self, RetryPolicy};
 use crate::token::AccessToken;
@@ -53,6 +54,10 @@ pub struct Fetcher {
     policy: RetryPolicy,
     attempt_timeout: Duration,
     refresh_margin: Duration,
+    /// For log lines: the endpoint's host, and (PII) the tenant and client id.
+    host: String,
+    tenant: String,
+    client_id: String,
 }
 
 /// A fetch's result, plus how long no request should go out for this key.
@@ -68,16 +73,30 @@ const WAIT_SLICE: Duration = Duration::from_millis(50);
 
 impl Fetcher {
     pub fn new(client_id: &str, credential: &Credential, config: &ClientConfig) -> Result<Fetcher, Error> {
+        let source = credential.token_source(client_id, config)?;
+        let host = url::Url::parse(source.endpoint()).ok().and_then(|u| u.host_str().map(str::to_owned));
         Ok(Fetcher {
-            source: credential.token_source(client_id, config)?,
+            source,
             policy: RetryPolicy::new(config.max_attempts, config.total_timeout),
             attempt_timeout: config.timeout,
             refresh_margin: config.refresh_margin,
+            host: host.unwrap_or_default(),
+            tenant: config.tenant.clone(),
+            client_id: client_id.to_owned(),
         })
     }
 
     pub fn endpoint(&self) -> &str {
         self.source.endpoint()
+    }
+
+    /// Tenant and client id for log lines (empty unless PII is on).
+    pub fn who(&self) -> Who<'_> {
+        Who { tenant: &self.tenant, client_id: &self.client_id }
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     /// The longest a fetch can take; waiters add a little slack to it.
@@ -103,13 +122,38 @@ impl Fetcher {
                 timeout: self.attempt_timeout.min(remaining).max(Duration::from_millis(1)),
                 deadline,
             };
-            let err = match self.source.request_token(&request) {
+            crate::log_event!(
+                Level::Debug,
+                "fetch start: attempt {attempt}, request to {}, client-request-id {request_id}{}",
+                self.host,
+                self.who()
+            );
+            let result = self.source.request_token(&request);
+            crate::log_event!(
+                Level::Debug,
+                "fetch end: attempt {attempt} {} in {} ms, client-request-id {request_id}{}",
+                match &result {
+                    Ok(_) => "succeeded".to_owned(),
+                    Err(e) => format!("failed ({})", Reason(e)),
+                },
+                sent_at.elapsed().as_millis(),
+                self.who()
+            );
+            let err = match result {
                 Ok(answer) => {
+                    crate::log_event!(
+                        Level::Info,
+                        "token fetched from {} in {} ms after {attempt} attempt(s), expires in {} s{}",
+                        self.host,
+                        start.elapsed().as_millis(),
+                        answer.expires_in.as_secs(),
+                        self.who()
+                    );
                     return Outcome {
                         result: Ok(AccessToken::from_answer(answer, sent_at, sent_wall, self.refresh_margin)),
                         throttled_until: None,
                         abandoned: false,
-                    }
+                    };
                 }
                 Err(e) => e.with_client_request_id(&request_id),
             };
@@ -124,7 +168,25 @@ impl Fetcher {
                 || attempt >= self.policy.max_attempts
                 || wait > self.policy.max_retry_after
                 || wait >= remaining;
+            if let Some(t) = throttle {
+                crate::log_event!(
+                    Level::Warn,
+                    "throttled by {} ({}): no request for this key for {} ms, client-request-id {request_id}{}",
+                    self.host,
+                    Reason(&err),
+                    t.as_millis(),
+                    self.who()
+                );
+            }
             if give_up {
+                crate::log_event!(
+                    Level::Warn,
+                    "token fetch from {} failed after {attempt} attempt(s) in {} ms: {}{}",
+                    self.host,
+                    start.elapsed().as_millis(),
+                    Reason(&err),
+                    self.who()
+                );
                 let why = if attempt > 1 {
                     format!(" (gave up after {attempt} attempts in {} ms)", start.elapsed().as_millis())
                 } else {
@@ -136,6 +198,14 @@ impl Fetcher {
                     abandoned: false,
                 };
             }
+            crate::log_event!(
+                Level::Info,
+                "retry: attempt {attempt} failed ({}); attempt {} in {} ms{}",
+                Reason(&err),
+                attempt + 1,
+                wait.as_millis(),
+                self.who()
+            );
             if !sleep_while_needed(wait, still_needed) {
                 return Outcome {
                     throttled_until: throttle.map(|t| now + t),

@@ -24,6 +24,7 @@ mod credentials;
 mod error;
 mod fetch;
 mod flight;
+pub mod log;
 mod protocol;
 mod random;
 mod retry;

@@ -20,6 +20,7 @@ mod boundary;
 mod client;
 mod config;
 mod error;
+mod log;
 mod strings;
 mod version;
 
@@ -29,5 +30,6 @@ pub mod jni;
 pub use client::*;
 pub use config::*;
 pub use error::*;
+pub use log::*;
 pub use strings::paytrim_auth_string_free;
 pub use version::*;

@@ -12,6 +12,8 @@ mkdir -p "$build"
 cc_flags=(-std=c11 -Wall -Wextra -Werror -Wpedantic -g -I"$root/include")
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_ffi.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_ffi"
+gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_log.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_log"
 gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/get_token"
 # The header also compiles as C++.
@@ -26,6 +28,8 @@ trap 'exec {EMU[1]}>&-; wait "$EMU_PID" 2>/dev/null || true' EXIT
 
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_ffi"
+valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$build/test_log"
 
 # The example program, as a user would run it.
 PAYTRIM_CLIENT_ID=11111111-1111-1111-1111-111111111111 PAYTRIM_CLIENT_SECRET=your-client-secret \
