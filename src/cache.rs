@@ -28,10 +28,10 @@ pub struct CacheKey {
 }
 
 impl CacheKey {
-    pub fn new(client_id: &str, credential: &Credential, config: &ClientConfig) -> CacheKey {
-        let endpoint = url::Url::parse(&config.token_endpoint())
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| config.token_endpoint());
+    /// `endpoint`: where the tokens come from (the token endpoint, or a
+    /// managed-identity endpoint), as the client's fetcher sends to it.
+    pub fn new(endpoint: &str, client_id: &str, credential: &Credential, config: &ClientConfig) -> CacheKey {
+        let endpoint = url::Url::parse(endpoint).map(|u| u.to_string()).unwrap_or_else(|_| endpoint.to_owned());
         let mut scopes: Vec<&str> = config.scopes.iter().map(String::as_str).collect();
         scopes.sort_unstable();
         scopes.dedup();
@@ -122,20 +122,20 @@ mod tests {
     #[test]
     fn keys_tell_credentials_scopes_and_endpoints_apart() {
         let cfg = ClientConfig::default();
-        let a = CacheKey::new("id", &Credential::client_secret("s1"), &cfg);
-        assert_eq!(a, CacheKey::new("id", &Credential::client_secret("s1"), &cfg));
-        assert_ne!(a, CacheKey::new("id", &Credential::client_secret("s2"), &cfg));
-        assert_ne!(a, CacheKey::new("id2", &Credential::client_secret("s1"), &cfg));
+        let a = CacheKey::new(&cfg.token_endpoint(), "id", &Credential::client_secret("s1"), &cfg);
+        assert_eq!(a, CacheKey::new(&cfg.token_endpoint(), "id", &Credential::client_secret("s1"), &cfg));
+        assert_ne!(a, CacheKey::new(&cfg.token_endpoint(), "id", &Credential::client_secret("s2"), &cfg));
+        assert_ne!(a, CacheKey::new(&cfg.token_endpoint(), "id2", &Credential::client_secret("s1"), &cfg));
         let mut other = cfg.clone();
         other.set("tenant", "contoso.com").unwrap();
-        assert_ne!(a, CacheKey::new("id", &Credential::client_secret("s1"), &other));
+        assert_ne!(a, CacheKey::new(&other.token_endpoint(), "id", &Credential::client_secret("s1"), &other));
         let mut s1 = cfg.clone();
         s1.set("scope", "b/.default a/.default").unwrap();
         let mut s2 = cfg.clone();
         s2.set("scope", "a/.default  b/.default a/.default").unwrap();
         assert_eq!(
-            CacheKey::new("id", &Credential::client_secret("s1"), &s1),
-            CacheKey::new("id", &Credential::client_secret("s1"), &s2)
+            CacheKey::new(&s1.token_endpoint(), "id", &Credential::client_secret("s1"), &s1),
+            CacheKey::new(&s2.token_endpoint(), "id", &Credential::client_secret("s1"), &s2)
         );
         assert!(!format!("{a:?}").contains("s1"));
     }
@@ -144,7 +144,12 @@ mod tests {
     fn unheld_slots_are_bounded() {
         let cfg = ClientConfig::default();
         for i in 0..(MAX_UNHELD_SLOTS * 2) {
-            let _ = slot(CacheKey::new(&format!("bound-{i}"), &Credential::client_secret("s"), &cfg));
+            let _ = slot(CacheKey::new(
+                &cfg.token_endpoint(),
+                &format!("bound-{i}"),
+                &Credential::client_secret("s"),
+                &cfg,
+            ));
         }
         assert!(len() <= MAX_UNHELD_SLOTS + 64, "{}", len());
     }

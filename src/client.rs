@@ -3,7 +3,7 @@
 
 use crate::cache::{self, CacheKey, Slot, SlotState};
 use crate::config::ClientConfig;
-use crate::credentials::Credential;
+use crate::credentials::{Credential, ManagedIdentityId};
 use crate::error::{Error, ErrorCode};
 use crate::fetch::Fetcher;
 use crate::flight::{Callback, Flight, FlightResult};
@@ -56,8 +56,19 @@ impl Client {
         }
         credential.check()?;
         let fetcher = Fetcher::new(client_id, &credential, config)?;
-        let slot = cache::slot(CacheKey::new(client_id, &credential, config));
+        let slot = cache::slot(CacheKey::new(fetcher.endpoint(), client_id, &credential, config));
         Ok(Client { slot, fetcher: Arc::new(fetcher), client_id: client_id.into() })
+    }
+
+    /// A client for an Azure managed identity (no stored credential): the
+    /// token comes from IMDS or the App Service endpoint (see
+    /// [`ManagedIdentityId`] and the `imds_endpoint` / `identity_endpoint`
+    /// config keys), for the resource named by the one configured scope
+    /// (`https://management.azure.com/.default` → `https://management.azure.com`).
+    /// It shares the process-wide cache, single flight, background refresh
+    /// and throttle memory with every other client.
+    pub fn managed_identity(id: ManagedIdentityId, config: &ClientConfig) -> Result<Client, Error> {
+        Client::new(&id.to_string(), Credential::managed_identity(id), config)
     }
 
     /// A client with a secret and the default configuration (tenant `common`,

@@ -3,6 +3,7 @@
 //! bad key or value is refused with the same message everywhere.
 
 use crate::error::Error;
+use crate::secret::Secret;
 use std::path::PathBuf;
 use std::time::Duration;
 use url::{Host, Url};
@@ -52,6 +53,14 @@ pub struct ClientConfig {
     /// A token is refreshed this long before it expires (at most half its life).
     pub refresh_margin: Duration,
     pub proxy: ProxySetting,
+    /// Managed identity: IMDS base or token URL (overrides `IMDS_ENDPOINT`).
+    pub imds_endpoint: Option<String>,
+    /// Managed identity: App Service endpoint (overrides `IDENTITY_ENDPOINT`).
+    pub identity_endpoint: Option<String>,
+    /// Managed identity: App Service secret (overrides `IDENTITY_HEADER`).
+    pub identity_header: Option<Secret>,
+    /// Managed identity: how long IMDS answering 410 (upgrading) is retried.
+    pub imds_upgrade_window: Duration,
 }
 
 impl Default for ClientConfig {
@@ -69,6 +78,10 @@ impl Default for ClientConfig {
             max_attempts: 4,
             refresh_margin: Duration::from_secs(300),
             proxy: ProxySetting::FromEnvironment,
+            imds_endpoint: None,
+            identity_endpoint: None,
+            identity_header: None,
+            imds_upgrade_window: Duration::from_secs(70),
         }
     }
 }
@@ -87,6 +100,10 @@ pub const CONFIG_KEYS: &[(&str, &str)] = &[
     ("max_attempts", "attempts per fetch, 1 to 10 (default: 4)"),
     ("refresh_margin_s", "refresh this many seconds before expiry (default: 300)"),
     ("proxy", "proxy URL, or 'none'; default: HTTPS_PROXY/NO_PROXY from the environment"),
+    ("imds_endpoint", "managed identity: IMDS base URL (default: IMDS_ENDPOINT, else http://169.254.169.254)"),
+    ("identity_endpoint", "managed identity: App Service endpoint URL (default: IDENTITY_ENDPOINT)"),
+    ("identity_header", "managed identity: App Service secret header value (default: IDENTITY_HEADER)"),
+    ("imds_upgrade_window_ms", "managed identity: how long IMDS 410 (upgrading) is retried, in ms (default: 70000)"),
 ];
 
 impl ClientConfig {
@@ -152,6 +169,21 @@ impl ClientConfig {
                     ProxySetting::Url(v.to_owned())
                 };
             }
+            "imds_endpoint" => {
+                crate::credentials::managed_identity::parse_endpoint(value).map_err(|why| bad(&why))?;
+                self.imds_endpoint = Some(value.trim().to_owned());
+            }
+            "identity_endpoint" => {
+                crate::credentials::managed_identity::parse_endpoint(value).map_err(|why| bad(&why))?;
+                self.identity_endpoint = Some(value.trim().to_owned());
+            }
+            "identity_header" => {
+                if value.is_empty() || value.chars().any(char::is_control) {
+                    return Err(bad("must be a non-empty value without control characters"));
+                }
+                self.identity_header = Some(Secret::new(value));
+            }
+            "imds_upgrade_window_ms" => self.imds_upgrade_window = millis(value, 0, 3_600_000).map_err(|w| bad(&w))?,
             _ => {
                 let known: Vec<&str> = CONFIG_KEYS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid_argument(format!(
@@ -260,6 +292,9 @@ mod tests {
                 "client_auth" => "client_secret_basic".into(),
                 "ca_file" => file.to_string_lossy().into_owned(),
                 "proxy" => "http://127.0.0.1:3128".into(),
+                "imds_endpoint" => "http://169.254.169.254".into(),
+                "identity_endpoint" => "http://127.0.0.1:41741/MSI/token/".into(),
+                "identity_header" => "header-secret".into(),
                 _ => "7".into(),
             }
         };
@@ -289,6 +324,10 @@ mod tests {
             ("max_attempts", "11"),
             ("refresh_margin_s", "ten"),
             ("proxy", "socks5://127.0.0.1:1080"),
+            ("imds_endpoint", "http://10.0.0.1"),
+            ("identity_endpoint", "http://169.254.169.254.example.com/msi"),
+            ("identity_header", ""),
+            ("imds_upgrade_window_ms", "soon"),
         ] {
             let e = c.set(k, v).unwrap_err();
             assert!(e.message().contains(k), "{k}={v}: {}", e.message());

@@ -32,6 +32,13 @@ pub(crate) trait TokenSource: Send + Sync + fmt::Debug {
     fn is_retryable(&self, err: &Error) -> bool {
         retry::is_retryable(err)
     }
+
+    /// How long from the start of the fetch `err` stays retryable once the
+    /// attempt count is spent (still within the time budget): IMDS answering
+    /// 410 while it upgrades. `None`: the attempt count rules.
+    fn retry_window(&self, _err: &Error) -> Option<Duration> {
+        None
+    }
 }
 
 /// One attempt's parameters.
@@ -164,8 +171,10 @@ impl Fetcher {
                 Some(after) => after,
                 None => self.policy.backoff(attempt),
             };
+            let attempts_spent = attempt >= self.policy.max_attempts
+                && !self.source.retry_window(&err).is_some_and(|window| start.elapsed() < window);
             let give_up = !self.source.is_retryable(&err)
-                || attempt >= self.policy.max_attempts
+                || attempts_spent
                 || wait > self.policy.max_retry_after
                 || wait >= remaining;
             if let Some(t) = throttle {

@@ -39,7 +39,7 @@ pub use client::Client;
 pub use config::{
     ClientAuth, ClientConfig, ProxySetting, CONFIG_KEYS, DEFAULT_AUTHORITY_HOST, DEFAULT_SCOPE, DEFAULT_TENANT,
 };
-pub use credentials::Credential;
+pub use credentials::{Credential, ManagedIdentityId};
 pub use error::{Error, ErrorCode, OAuthDetails};
 pub use secret::Secret;
 pub use token::AccessToken;

@@ -291,7 +291,7 @@ fn classify_failure(answer: &HttpAnswer, cx: &Context<'_>) -> Error {
 
 /// A short description of a body that is not what we expected, never its text
 /// (it could echo something sensitive).
-fn describe_body(answer: &HttpAnswer) -> String {
+pub(crate) fn describe_body(answer: &HttpAnswer) -> String {
     let ct = answer.content_type.as_deref().unwrap_or("no content type");
     let looks_html =
         answer.body.iter().take(512).copied().skip_while(|b| b.is_ascii_whitespace()).take(1).any(|b| b == b'<');

@@ -104,6 +104,39 @@ impl Transport {
         Ok(HttpAnswer { status, content_type, retry_after, body, truncated })
     }
 
+    /// A transport to `url` (already validated by the caller) with the
+    /// configuration's agent, timeouts and proxy rules: the managed-identity
+    /// endpoints, which are not the token endpoint.
+    pub fn for_url(config: &ClientConfig, url: &Url) -> Result<Transport, Error> {
+        let proxy = select_proxy(&config.proxy, url, &|k| std::env::var(k).ok());
+        let agent = shared_agent(config, proxy.as_deref())?;
+        Ok(Transport { agent, endpoint: url.to_string(), proxy })
+    }
+
+    /// Sends one GET to `url` (this transport's endpoint plus a query) with
+    /// `headers`; answers as [`Transport::post`] does (managed identity).
+    pub fn get(&self, url: &str, headers: &[(&str, &str)], timeout: Duration) -> Result<HttpAnswer, Error> {
+        let mut r = self.agent.get(url).timeout(timeout).set("Accept", "application/json");
+        for (name, value) in headers {
+            r = r.set(name, value);
+        }
+        let response = match r.call() {
+            Ok(resp) | Err(ureq::Error::Status(_, resp)) => resp,
+            Err(ureq::Error::Transport(t)) => return Err(self.transport_error(&t, timeout)),
+        };
+        let status = response.status();
+        let content_type = response.header("content-type").map(str::to_owned);
+        let retry_after = response.header("retry-after").map(str::to_owned);
+        let mut body = Vec::new();
+        let read = response.into_reader().take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut body);
+        if let Err(e) = read {
+            return Err(self.io_error(&e, timeout, "while reading the answer"));
+        }
+        let truncated = body.len() > MAX_BODY_BYTES;
+        body.truncate(MAX_BODY_BYTES);
+        Ok(HttpAnswer { status, content_type, retry_after, body, truncated })
+    }
+
     fn transport_error(&self, t: &ureq::Transport, timeout: Duration) -> Error {
         let via = self.proxy().map(|p| format!(" via proxy {p}")).unwrap_or_default();
         if let Some(io) = find_io_error(t) {

@@ -27,7 +27,10 @@
 //!   retry rules) implement [`TokenSource`] themselves and are returned from
 //!   [`Credential::token_source`]; `client.rs` and `fetch.rs` do not change.
 
+pub(crate) mod managed_identity;
 mod secret;
+
+pub use managed_identity::ManagedIdentityId;
 
 use crate::config::ClientConfig;
 use crate::error::Error;
@@ -45,6 +48,8 @@ use std::time::Instant;
 pub enum Credential {
     /// A client secret (`client_secret_post` or `client_secret_basic`).
     ClientSecret(Secret),
+    /// An Azure managed identity (IMDS or App Service): no stored credential.
+    ManagedIdentity(ManagedIdentityId),
 }
 
 /// What one credential adds to a token-endpoint request, for one attempt.
@@ -77,10 +82,16 @@ impl Credential {
         Credential::ClientSecret(Secret::new(secret))
     }
 
+    /// The managed identity `id` (see [`ManagedIdentityId::parse`] for its text form).
+    pub fn managed_identity(id: ManagedIdentityId) -> Self {
+        Credential::ManagedIdentity(id)
+    }
+
     /// A short name of the kind, for messages and the cache key.
     pub fn kind(&self) -> &'static str {
         match self {
             Credential::ClientSecret(_) => "client_secret",
+            Credential::ManagedIdentity(_) => "managed_identity",
         }
     }
 
@@ -93,6 +104,9 @@ impl Credential {
         h.update([0]);
         match self {
             Credential::ClientSecret(s) => h.update(s.expose().as_bytes()),
+            // Ids are not secrets; the kind of id matters (a client id and an
+            // object id may look alike).
+            Credential::ManagedIdentity(id) => h.update(id.to_string().as_bytes()),
         }
         h.finalize().into()
     }
@@ -102,6 +116,7 @@ impl Credential {
         match self {
             Credential::ClientSecret(s) if s.is_empty() => Err(Error::invalid_argument("client_secret is empty")),
             Credential::ClientSecret(_) => Ok(()),
+            Credential::ManagedIdentity(id) => id.validate(),
         }
     }
 
@@ -113,6 +128,9 @@ impl Credential {
             Credential::ClientSecret(s) => {
                 Box::new(secret::SecretAuthentication::new(client_id, s, &scope, config.client_auth))
             }
+            Credential::ManagedIdentity(id) => {
+                return Ok(Box::new(managed_identity::ManagedIdentitySource::new(id, config)?))
+            }
         };
         Ok(Box::new(TokenEndpoint::new(config, auth)?))
     }
@@ -122,6 +140,7 @@ impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Credential::ClientSecret(_) => f.write_str("ClientSecret(<redacted>)"),
+            Credential::ManagedIdentity(id) => write!(f, "ManagedIdentity({id})"),
         }
     }
 }
