@@ -110,7 +110,7 @@ impl Transport {
     pub fn for_url(config: &ClientConfig, url: &Url) -> Result<Transport, Error> {
         let proxy = select_proxy(&config.proxy, url, &|k| std::env::var(k).ok());
         let agent = shared_agent(config, proxy.as_deref())?;
-        Ok(Transport { agent, endpoint: url.to_string(), proxy })
+        Ok(Transport { agent, endpoint: url.to_string(), proxy, connect_timeout: config.connect_timeout })
     }
 
     /// Sends one GET to `url` (this transport's endpoint plus a query) with
