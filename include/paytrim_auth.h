@@ -222,7 +222,7 @@ paytrim_auth_error *paytrim_auth_client_refresh_token_async(const paytrim_auth_c
 paytrim_auth_config *paytrim_auth_config_new(void);
 
 // Sets `key` to `value` (both UTF-8 text). Keys: `tenant`, `scope`,
-// `authority_host`, `token_url`, `client_auth`, `ca_file`,
+// `authority_host`, `token_url`, `client_auth`, `ca_file`, `tls_roots`,
 // `connect_timeout_ms`, `timeout_ms`, `total_timeout_ms`, `max_attempts`,
 // `refresh_margin_s`, `proxy`. An unknown key or a bad value is refused
 // (`PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT`, naming the key) and leaves the

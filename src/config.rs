@@ -21,6 +21,28 @@ pub enum ClientAuth {
     SecretBasic,
 }
 
+/// Which root certificates a client trusts (`ca_file` adds to them).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TlsRoots {
+    /// The operating system's trust store (default). Failing to load it is an
+    /// error at client creation, unless `ca_file` is given.
+    System,
+    /// The Mozilla roots compiled into this library (webpki-roots) only.
+    Bundled,
+    /// Both; a system store that cannot be loaded is then not an error.
+    SystemAndBundled,
+}
+
+impl TlsRoots {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsRoots::System => "system",
+            TlsRoots::Bundled => "bundled",
+            TlsRoots::SystemAndBundled => "system+bundled",
+        }
+    }
+}
+
 /// Which HTTP proxy to use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProxySetting {
@@ -43,6 +65,8 @@ pub struct ClientConfig {
     pub client_auth: ClientAuth,
     /// Extra trusted CA certificates (PEM), added to the system's roots.
     pub ca_file: Option<PathBuf>,
+    /// The roots `ca_file` adds to.
+    pub tls_roots: TlsRoots,
     pub connect_timeout: Duration,
     /// Bound on one HTTP attempt, connect included.
     pub timeout: Duration,
@@ -72,6 +96,7 @@ impl Default for ClientConfig {
             token_url: None,
             client_auth: ClientAuth::SecretPost,
             ca_file: None,
+            tls_roots: TlsRoots::System,
             connect_timeout: Duration::from_millis(5_000),
             timeout: Duration::from_millis(10_000),
             total_timeout: Duration::from_millis(30_000),
@@ -94,6 +119,7 @@ pub const CONFIG_KEYS: &[(&str, &str)] = &[
     ("token_url", "full token endpoint URL; overrides authority_host and tenant"),
     ("client_auth", "client_secret_post (default) or client_secret_basic"),
     ("ca_file", "PEM file of extra trusted CA certificates"),
+    ("tls_roots", "trusted roots: system (default), bundled (compiled-in Mozilla roots) or system+bundled"),
     ("connect_timeout_ms", "connect timeout in ms (default: 5000)"),
     ("timeout_ms", "timeout of one HTTP attempt in ms (default: 10000)"),
     ("total_timeout_ms", "time budget of one fetch, retries included, in ms (default: 30000)"),
@@ -150,6 +176,14 @@ impl ClientConfig {
                     return Err(bad(&format!("'{value}' is not a readable file")));
                 }
                 self.ca_file = Some(path);
+            }
+            "tls_roots" => {
+                self.tls_roots = match value.trim() {
+                    "system" => TlsRoots::System,
+                    "bundled" => TlsRoots::Bundled,
+                    "system+bundled" => TlsRoots::SystemAndBundled,
+                    _ => return Err(bad("must be system, bundled or system+bundled")),
+                }
             }
             "connect_timeout_ms" => self.connect_timeout = millis(value, 1, 600_000).map_err(|w| bad(&w))?,
             "timeout_ms" => self.timeout = millis(value, 1, 600_000).map_err(|w| bad(&w))?,
@@ -291,6 +325,7 @@ mod tests {
                 "token_url" => "http://127.0.0.1:9/oauth2/token".into(),
                 "client_auth" => "client_secret_basic".into(),
                 "ca_file" => file.to_string_lossy().into_owned(),
+                "tls_roots" => "system+bundled".into(),
                 "proxy" => "http://127.0.0.1:3128".into(),
                 "imds_endpoint" => "http://169.254.169.254".into(),
                 "identity_endpoint" => "http://127.0.0.1:41741/MSI/token/".into(),
@@ -319,6 +354,7 @@ mod tests {
             ("token_url", "not a url"),
             ("client_auth", "private_key_jwt"),
             ("ca_file", "/nonexistent/ca.pem"),
+            ("tls_roots", "webpki"),
             ("timeout_ms", "0"),
             ("timeout_ms", "-5"),
             ("max_attempts", "11"),

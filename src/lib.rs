@@ -37,7 +37,8 @@ pub mod ffi;
 
 pub use client::Client;
 pub use config::{
-    ClientAuth, ClientConfig, ProxySetting, CONFIG_KEYS, DEFAULT_AUTHORITY_HOST, DEFAULT_SCOPE, DEFAULT_TENANT,
+    ClientAuth, ClientConfig, ProxySetting, TlsRoots, CONFIG_KEYS, DEFAULT_AUTHORITY_HOST, DEFAULT_SCOPE,
+    DEFAULT_TENANT,
 };
 pub use credentials::{Credential, ManagedIdentityId};
 pub use error::{Error, ErrorCode, OAuthDetails};

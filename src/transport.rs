@@ -15,7 +15,6 @@ use parking_lot::Mutex;
 use proxy::select_proxy;
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -224,18 +223,19 @@ fn find_io_error(t: &ureq::Transport) -> Option<&std::io::Error> {
     None
 }
 
-/// Agents, one per (CA file, proxy, connect timeout): clients share their
-/// connection pool, so 10,000 clients hold a couple of idle connections per
-/// host, not 10,000 sockets.
-type AgentKey = (Option<PathBuf>, Option<String>, Duration);
+/// Agents, one per (trusted roots and CA file content, proxy, connect
+/// timeout): clients share their connection pool, so 10,000 clients hold a
+/// couple of idle connections per host, not 10,000 sockets. A rotated CA file
+/// has another content digest, hence a new agent for clients created after it.
+type AgentKey = (tls::TrustId, Option<String>, Duration);
 static AGENTS: Lazy<Mutex<HashMap<AgentKey, ureq::Agent>>> = Lazy::new(|| Mutex::new(HashMap::new()));
 
 fn shared_agent(config: &ClientConfig, proxy: Option<&str>) -> Result<ureq::Agent, Error> {
-    let key: AgentKey = (config.ca_file.clone(), proxy.map(str::to_owned), config.connect_timeout);
+    let (tls, trust) = tls::client_config(config.tls_roots, config.ca_file.as_deref())?;
+    let key: AgentKey = (trust, proxy.map(str::to_owned), config.connect_timeout);
     if let Some(agent) = AGENTS.lock().get(&key) {
         return Ok(agent.clone());
     }
-    let tls = tls_config(config.ca_file.as_deref())?;
     let mut builder = ureq::AgentBuilder::new()
         .tls_connector(Arc::new(tls::BoundedHandshake::new(tls, config.connect_timeout)))
         .resolver(tls::MarkingResolver)
@@ -262,50 +262,6 @@ pub fn new_request_id() -> String {
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
-}
-
-/// System roots, loaded once per process (reading them costs milliseconds).
-static SYSTEM_ROOTS: Lazy<Vec<rustls::pki_types::CertificateDer<'static>>> = Lazy::new(|| {
-    let found = rustls_native_certs::load_native_certs();
-    found.certs
-});
-
-/// TLS configurations, one per CA file, shared by every client that uses it.
-static TLS_CONFIGS: Lazy<Mutex<HashMap<Option<PathBuf>, Arc<rustls::ClientConfig>>>> =
-    Lazy::new(|| Mutex::new(HashMap::new()));
-
-fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Error> {
-    let key = ca_file.map(Path::to_path_buf);
-    if let Some(c) = TLS_CONFIGS.lock().get(&key) {
-        return Ok(c.clone());
-    }
-    let mut roots = rustls::RootCertStore::empty();
-    let (added, _) = roots.add_parsable_certificates(SYSTEM_ROOTS.iter().cloned());
-    if added == 0 {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
-    if let Some(path) = ca_file {
-        let bad = |why: String| Error::invalid_argument(format!("config key 'ca_file': {why}"));
-        let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read '{}': {e}", path.display())))?;
-        let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
-            .collect::<Result<_, _>>()
-            .map_err(|e| bad(format!("'{}' is not valid PEM: {e}", path.display())))?;
-        if certs.is_empty() {
-            return Err(bad(format!("'{}' contains no PEM certificate", path.display())));
-        }
-        for cert in certs {
-            roots.add(cert).map_err(|e| bad(format!("a certificate in '{}' is unusable: {e}", path.display())))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::internal(format!("TLS setup failed: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let config = Arc::new(config);
-    TLS_CONFIGS.lock().insert(key, config.clone());
-    Ok(config)
 }
 
 fn redact_userinfo(proxy: &str) -> String {

@@ -25,7 +25,7 @@ pub extern "C" fn paytrim_auth_config_new() -> *mut paytrim_auth_config {
 }
 
 /// Sets `key` to `value` (both UTF-8 text). Keys: `tenant`, `scope`,
-/// `authority_host`, `token_url`, `client_auth`, `ca_file`,
+/// `authority_host`, `token_url`, `client_auth`, `ca_file`, `tls_roots`,
 /// `connect_timeout_ms`, `timeout_ms`, `total_timeout_ms`, `max_attempts`,
 /// `refresh_margin_s`, `proxy`. An unknown key or a bad value is refused
 /// (`PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT`, naming the key) and leaves the

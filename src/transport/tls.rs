@@ -1,4 +1,14 @@
-//! TLS for the token endpoint: a handshake bounded by the connect timeout.
+//! TLS for the token endpoint: which roots are trusted, and a handshake
+//! bounded by the connect timeout.
+//!
+//! Trust: `tls_roots` picks the operating system's store (default), the
+//! Mozilla roots compiled in (webpki-roots), or both; `ca_file` adds to
+//! them. A system store that cannot be loaded (or holds no usable root) is an
+//! error at client creation naming what failed, unless `ca_file` is given or
+//! the bundled roots were chosen; it never silently becomes the bundled set.
+//! Configurations are cached by the digest of what they trust (the roots
+//! choice and the CA file's bytes, read at each client creation), so a
+//! rotated CA file is trusted by every client created after the rotation.
 //!
 //! ureq bounds only the TCP connect by `timeout_connect`; its TLS handshake
 //! then runs under the socket timeouts of the whole request, so a server that
@@ -8,12 +18,127 @@
 //! (DNS + TCP + TLS together within `connect_timeout_ms`), then restores the
 //! socket timeouts ureq set for the request.
 
+use crate::config::TlsRoots;
+use crate::error::{Error, ErrorCode};
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+use rustls::pki_types::CertificateDer;
+use sha2::{Digest, Sha256};
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// What a TLS configuration trusts, as a digest: the roots choice and the
+/// CA file's content.
+pub(crate) type TrustId = [u8; 32];
+
+/// The system's roots once loaded successfully (reading them costs
+/// milliseconds); a failed load is tried again by the next client.
+static SYSTEM_ROOTS: Lazy<Mutex<Option<Arc<Vec<CertificateDer<'static>>>>>> = Lazy::new(|| Mutex::new(None));
+
+/// TLS configurations by what they trust, shared by every client that
+/// trusts the same.
+static TLS_CONFIGS: Lazy<Mutex<HashMap<TrustId, Arc<rustls::ClientConfig>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+/// The TLS configuration for `roots` plus `ca_file`, and its [`TrustId`].
+pub(crate) fn client_config(
+    roots: TlsRoots,
+    ca_file: Option<&Path>,
+) -> Result<(Arc<rustls::ClientConfig>, TrustId), Error> {
+    let bad = |why: String| Error::invalid_argument(format!("config key 'ca_file': {why}"));
+    let pem = match ca_file {
+        Some(path) => Some(std::fs::read(path).map_err(|e| bad(format!("cannot read '{}': {e}", path.display())))?),
+        None => None,
+    };
+    let mut h = Sha256::new();
+    h.update(roots.as_str().as_bytes());
+    h.update([0]);
+    if let Some(pem) = &pem {
+        h.update(pem);
+    }
+    let id: TrustId = h.finalize().into();
+    if let Some(c) = TLS_CONFIGS.lock().get(&id) {
+        return Ok((c.clone(), id));
+    }
+
+    let mut store = rustls::RootCertStore::empty();
+    let mut system_failure = None;
+    if matches!(roots, TlsRoots::System | TlsRoots::SystemAndBundled) {
+        match system_roots() {
+            Ok(certs) => {
+                store.add_parsable_certificates(certs.iter().cloned());
+            }
+            Err(why) => system_failure = Some(why),
+        }
+    }
+    if matches!(roots, TlsRoots::Bundled | TlsRoots::SystemAndBundled) {
+        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    if let (Some(path), Some(pem)) = (ca_file, &pem) {
+        let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(format!("'{}' is not valid PEM: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(bad(format!("'{}' contains no PEM certificate", path.display())));
+        }
+        for cert in certs {
+            store.add(cert).map_err(|e| bad(format!("a certificate in '{}' is unusable: {e}", path.display())))?;
+        }
+    }
+    if let (Some(why), TlsRoots::System, None) = (&system_failure, roots, ca_file) {
+        return Err(Error::new(
+            ErrorCode::Tls,
+            format!(
+                "cannot load the system's trusted root certificates: {why}. Set 'ca_file' to a PEM bundle of the \
+                 CAs to trust, or 'tls_roots' to 'bundled' (or 'system+bundled') to trust the Mozilla roots \
+                 compiled into this library"
+            ),
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::internal(format!("TLS setup failed: {e}")))?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    let config = Arc::new(config);
+    TLS_CONFIGS.lock().insert(id, config.clone());
+    Ok((config, id))
+}
+
+/// The system's roots, or why none could be loaded (every load error, and
+/// the `SSL_CERT_FILE`/`SSL_CERT_DIR` overrides if set).
+fn system_roots() -> Result<Arc<Vec<CertificateDer<'static>>>, String> {
+    let mut cached = SYSTEM_ROOTS.lock();
+    if let Some(certs) = cached.as_ref() {
+        return Ok(certs.clone());
+    }
+    let found = rustls_native_certs::load_native_certs();
+    let usable = {
+        let mut probe = rustls::RootCertStore::empty();
+        probe.add_parsable_certificates(found.certs.iter().cloned()).0
+    };
+    if usable > 0 {
+        let certs = Arc::new(found.certs);
+        *cached = Some(certs.clone());
+        return Ok(certs);
+    }
+    let mut why: Vec<String> = found.errors.iter().map(|e| e.to_string()).collect();
+    if why.is_empty() {
+        why.push(format!("no usable root certificate found ({} unusable)", found.certs.len()));
+    }
+    for var in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        if let Some(v) = std::env::var_os(var) {
+            why.push(format!("{var}={}", v.to_string_lossy()));
+        }
+    }
+    Err(why.join("; "))
+}
 
 thread_local! {
     /// When the connection being made on this thread started (set by
