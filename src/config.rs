@@ -132,15 +132,33 @@ pub const CONFIG_KEYS: &[(&str, &str)] = &[
     ("imds_upgrade_window_ms", "managed identity: how long IMDS 410 (upgrading) is retried, in ms (default: 70000)"),
 ];
 
+/// No configuration value is longer: scope lists, URLs and paths fit easily,
+/// and a megabyte of input is refused at once instead of echoed in errors.
+pub const MAX_VALUE_LEN: usize = 16 * 1024;
+/// Keys are short; a longer one is unknown, and quoted only in part.
+const MAX_KEY_LEN: usize = 64;
+/// A tenant is a GUID or a DNS name (at most 253 characters).
+const MAX_TENANT_LEN: usize = 253;
+
 impl ClientConfig {
     /// Sets one configuration key from its text form. An unknown key or a bad
     /// value is refused with a message that names the key.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), Error> {
+        if key.len() > MAX_KEY_LEN {
+            let start: String = key.chars().take(32).collect();
+            return Err(Error::invalid_argument(format!("unknown config key '{start}...' ({} bytes)", key.len())));
+        }
         let bad = |why: &str| Error::invalid_argument(format!("config key '{key}': {why}"));
+        if value.len() > MAX_VALUE_LEN {
+            return Err(bad(&format!("the value is {} bytes; the limit is {MAX_VALUE_LEN}", value.len())));
+        }
         match key {
             "tenant" => {
                 let v = value.trim();
-                if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')) {
+                if v.is_empty()
+                    || v.len() > MAX_TENANT_LEN
+                    || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+                {
                     return Err(bad("must be a tenant id (GUID) or domain name, such as contoso.onmicrosoft.com"));
                 }
                 self.tenant = v.to_owned();

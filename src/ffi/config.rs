@@ -43,7 +43,8 @@ pub unsafe extern "C" fn paytrim_auth_config_set(
     run(|| {
         let config = config.as_mut().ok_or_else(|| Error::invalid_argument("config is NULL"))?;
         let key = strings::arg(key, "key")?;
-        let value = strings::arg(value, "value")?;
+        // A bad value names its key, as every config error does.
+        let value = strings::arg(value, &format!("value of config key '{key}'"))?;
         config.inner.set(key, value)
     })
 }

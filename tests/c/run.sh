@@ -14,6 +14,8 @@ gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_ffi.c" -L"$libdir" -lpaytrim_a
     -Wl,-rpath,"$libdir" -o "$build/test_ffi"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_log.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_log"
+gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_bad_inputs.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_bad_inputs"
 gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/get_token"
 # The header also compiles as C++.
@@ -30,6 +32,8 @@ valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp
     --errors-for-leak-kinds=definite,indirect "$build/test_ffi"
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_log"
+valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$build/test_bad_inputs" "$root/tests/bad_inputs.tsv"
 
 # The example program, as a user would run it.
 PAYTRIM_CLIENT_ID=11111111-1111-1111-1111-111111111111 PAYTRIM_CLIENT_SECRET=your-client-secret \
