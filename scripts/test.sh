@@ -41,6 +41,8 @@ rust_checks() {
 }
 suite "rust" rust_checks
 suite "c" tests/c/run.sh "$root/target/release" "$PAYTRIM_EMULATOR"
+# About a minute; PAYTRIM_SOAK_SECONDS=3600 for a long soak, PAYTRIM_SOAK_FORKS=1 to fork every 3 s.
+suite "soak" tests/c/soak.sh "$root/target/release" "$PAYTRIM_EMULATOR"
 for lang in java csharp node; do
     if [[ -x "bindings/$lang/test.sh" ]]; then
         suite "$lang" "bindings/$lang/test.sh"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Soak test through the C ABI (tests/c/soak.c) against its own emulator.
+#   PAYTRIM_SOAK_SECONDS  run time (default 60; e.g. 3600 for a long soak)
+#   PAYTRIM_SOAK_FORKS    1 = the main thread forks every 3 s and the child must get valid tokens
+# Usage: tests/c/soak.sh [libdir] [emulator]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+libdir="${1:-$root/target/release}"
+emulator="${2:-$libdir/paytrim-entra-emulator}"
+build="$root/target/c-tests"
+mkdir -p "$build"
+gcc -std=c11 -Wall -Wextra -Werror -O2 -g -I"$root/include" -pthread "$root/tests/c/soak.c" -L"$libdir" \
+    -lpaytrim_auth -Wl,-rpath,"$libdir" -o "$build/soak"
+
+coproc EMU { exec "$emulator" --exit-on-stdin-eof; }
+read -r ready <&"${EMU[0]}"
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$ready" "$1"; }
+export PAYTRIM_TEST_HTTPS="$(field https)" PAYTRIM_TEST_HTTP="$(field http)" PAYTRIM_TEST_CA="$(field ca_file)"
+trap 'exec {EMU[1]}>&-; wait "$EMU_PID" 2>/dev/null || true' EXIT
+"$build/soak"
