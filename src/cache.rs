@@ -17,14 +17,19 @@ use std::time::Instant;
 /// Unheld slots beyond this count are dropped, expired ones first.
 pub const MAX_UNHELD_SLOTS: usize = 1024;
 
-/// Everything that makes two tokens differ. Holds a salted one-way
-/// fingerprint of the credential, never the credential.
+/// Everything that makes two tokens (or two fetches) differ. Holds a salted
+/// one-way fingerprint of the credential, never the credential, and a digest
+/// of the route: clients that trust different CAs or go through different
+/// proxies never share a fetch.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey {
     endpoint: String,
     client_id: String,
     credential: [u8; 32],
     scopes: String,
+    /// SHA-256 of the full token URL (its query included), `ca_file`,
+    /// `tls_roots` and the proxy in effect.
+    route: [u8; 32],
 }
 
 impl CacheKey {
@@ -35,13 +40,29 @@ impl CacheKey {
         let mut scopes: Vec<&str> = config.scopes.iter().map(String::as_str).collect();
         scopes.sort_unstable();
         scopes.dedup();
+        let route = route_digest(&endpoint, config);
         CacheKey {
             endpoint,
             client_id: client_id.to_owned(),
             credential: credential.fingerprint(),
             scopes: scopes.join(" "),
+            route,
         }
     }
+}
+
+fn route_digest(endpoint: &str, config: &ClientConfig) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(config.token_url.as_deref().unwrap_or("").as_bytes());
+    field(config.ca_file.as_ref().map(|p| p.as_os_str().as_encoded_bytes()).unwrap_or(b""));
+    field(config.tls_roots.as_str().as_bytes());
+    field(crate::transport::proxy_for(config, endpoint).as_deref().unwrap_or("").as_bytes());
+    h.finalize().into()
 }
 
 impl fmt::Debug for CacheKey {
@@ -138,6 +159,31 @@ mod tests {
             CacheKey::new(&s2.token_endpoint(), "id", &Credential::client_secret("s1"), &s2)
         );
         assert!(!format!("{a:?}").contains("s1"));
+    }
+
+    #[test]
+    fn keys_tell_trust_and_proxies_apart() {
+        let cfg = ClientConfig::default();
+        let key = |c: &ClientConfig| CacheKey::new(&c.token_endpoint(), "id", &Credential::client_secret("s"), c);
+        let a = key(&cfg);
+        let mut ca = cfg.clone();
+        ca.ca_file = Some("/etc/corp-ca.pem".into());
+        assert_ne!(a, key(&ca), "another CA file, another key");
+        let mut roots = cfg.clone();
+        roots.set("tls_roots", "bundled").unwrap();
+        assert_ne!(a, key(&roots));
+        let mut proxied = cfg.clone();
+        proxied.set("proxy", "http://user:pw@proxy.example:3128").unwrap();
+        assert_ne!(a, key(&proxied), "another proxy, another key");
+        let mut other_proxy = cfg.clone();
+        other_proxy.set("proxy", "http://other.example:3128").unwrap();
+        assert_ne!(key(&proxied), key(&other_proxy));
+        assert!(!format!("{:?}", key(&proxied)).contains("pw"));
+        let (mut q1, mut q2) = (cfg.clone(), cfg.clone());
+        q1.set("token_url", "https://login.example/t?p=one").unwrap();
+        q2.set("token_url", "https://login.example/t?p=two").unwrap();
+        let (k1, k2) = (key(&q1), key(&q2));
+        assert_ne!(k1, k2, "token URLs that differ only in their query");
     }
 
     #[test]

@@ -161,6 +161,10 @@ impl ClientConfig {
                 {
                     return Err(bad("must be a tenant id (GUID) or domain name, such as contoso.onmicrosoft.com"));
                 }
+                // `..` (or any dot-only name) would move the request up a path level.
+                if v.starts_with('.') || v.contains("..") {
+                    return Err(bad("must not start with '.' or contain '..'; use a tenant id (GUID) or domain name"));
+                }
                 self.tenant = v.to_owned();
             }
             "scope" => {
@@ -268,22 +272,48 @@ impl ClientConfig {
     }
 }
 
+/// A URL as shown in messages and `Debug` output: its query and fragment
+/// (which may carry secrets, such as a signature or a key) become `***`, and
+/// so do a user name and password. Works on text that does not parse too.
+pub fn redact_url(value: &str) -> String {
+    let value = value.trim();
+    let cut = value.find(['?', '#']).unwrap_or(value.len());
+    let (base, rest) = value.split_at(cut);
+    let mut shown = match base.split_once("://") {
+        Some((scheme, after)) => {
+            let authority_end = after.find('/').unwrap_or(after.len());
+            match after[..authority_end].rfind('@') {
+                Some(at) => format!("{scheme}://***@{}", &after[at + 1..]),
+                None => base.to_owned(),
+            }
+        }
+        None => base.to_owned(),
+    };
+    if let Some(mark) = rest.chars().next() {
+        shown.push(mark);
+        shown.push_str("***");
+    }
+    shown
+}
+
 /// An endpoint must be https, or plain http on a loopback host only.
+/// Messages show the value redacted (see [`redact_url`]).
 pub(crate) fn parse_endpoint(value: &str) -> Result<Url, String> {
-    let url = Url::parse(value.trim()).map_err(|e| format!("'{value}' is not a valid URL ({e})"))?;
+    let shown = redact_url(value);
+    let url = Url::parse(value.trim()).map_err(|e| format!("'{shown}' is not a valid URL ({e})"))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => {
-            return Err(format!("'{value}' uses plain http, which is allowed only for loopback hosts; use https"))
+            return Err(format!("'{shown}' uses plain http, which is allowed only for loopback hosts; use https"))
         }
-        other => return Err(format!("'{value}' has unsupported scheme '{other}'; use https")),
+        other => return Err(format!("'{shown}' has unsupported scheme '{other}'; use https")),
     }
     if url.host().is_none() {
-        return Err(format!("'{value}' has no host"));
+        return Err(format!("'{shown}' has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("'{value}' must not carry credentials"));
+        return Err(format!("'{shown}' must not carry credentials"));
     }
     Ok(url)
 }
@@ -388,6 +418,33 @@ mod tests {
         }
         let e = c.set("tenant_id", "x").unwrap_err();
         assert!(e.message().contains("unknown config key 'tenant_id'"));
+    }
+
+    #[test]
+    fn dot_only_and_traversing_tenants_are_refused() {
+        let mut c = ClientConfig::default();
+        for t in ["..", ".", "...", "../x", "a..b", ".contoso.com", "..%2f", "a/../b", "a\\b"] {
+            let e = c.set("tenant", t).unwrap_err();
+            assert!(e.message().contains("'tenant'"), "{t}: {}", e.message());
+        }
+        assert_eq!(c.tenant, DEFAULT_TENANT);
+        c.set("tenant", "contoso.onmicrosoft.com").unwrap();
+        c.set("tenant", "72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap();
+        assert!(c.token_endpoint().ends_with("/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"));
+    }
+
+    #[test]
+    fn urls_in_messages_hide_queries_and_credentials() {
+        assert_eq!(redact_url("https://h/t?sig=SECRET&x=1"), "https://h/t?***");
+        assert_eq!(redact_url("https://h/t#frag-SECRET"), "https://h/t#***");
+        assert_eq!(redact_url("https://u:SECRET@h:1/t"), "https://***@h:1/t");
+        assert_eq!(redact_url("not a url?SECRET"), "not a url?***");
+        assert_eq!(redact_url("https://h/a@b"), "https://h/a@b");
+        let mut c = ClientConfig::default();
+        for v in ["http://10.0.0.1/t?key=SECRET", "ftp://h/t?key=SECRET", "::bad?key=SECRET", "https://u:SECRET@h/t"] {
+            let e = c.set("token_url", v).unwrap_err();
+            assert!(!e.message().contains("SECRET") && e.message().contains("token_url"), "{}", e.message());
+        }
     }
 
     #[test]

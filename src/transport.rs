@@ -25,6 +25,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// One configured connection to one token endpoint.
 pub struct Transport {
     agent: ureq::Agent,
+    /// Where requests go.
+    url: String,
+    /// `url` as messages and `Debug` show it: query and credentials hidden.
     endpoint: String,
     proxy: Option<String>,
     connect_timeout: Duration,
@@ -56,9 +59,11 @@ impl Transport {
             .map_err(|why| Error::invalid_argument(format!("token endpoint: {why}")))?;
         let proxy = select_proxy(&config.proxy, &url, &|k| std::env::var(k).ok());
         let agent = shared_agent(config, proxy.as_deref())?;
-        Ok(Transport { agent, endpoint, proxy, connect_timeout: config.connect_timeout })
+        let shown = crate::config::redact_url(&endpoint);
+        Ok(Transport { agent, url: endpoint, endpoint: shown, proxy, connect_timeout: config.connect_timeout })
     }
 
+    /// The endpoint as messages show it (query string and credentials hidden).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
@@ -73,7 +78,7 @@ impl Transport {
     pub fn post(&self, req: &TokenRequest<'_>) -> Result<HttpAnswer, Error> {
         let mut r = self
             .agent
-            .post(&self.endpoint)
+            .post(&self.url)
             .timeout(req.timeout)
             .set("Content-Type", "application/x-www-form-urlencoded")
             .set("Accept", "application/json")
@@ -109,7 +114,8 @@ impl Transport {
     pub fn for_url(config: &ClientConfig, url: &Url) -> Result<Transport, Error> {
         let proxy = select_proxy(&config.proxy, url, &|k| std::env::var(k).ok());
         let agent = shared_agent(config, proxy.as_deref())?;
-        Ok(Transport { agent, endpoint: url.to_string(), proxy, connect_timeout: config.connect_timeout })
+        let (url, endpoint) = (url.to_string(), crate::config::redact_url(url.as_str()));
+        Ok(Transport { agent, url, endpoint, proxy, connect_timeout: config.connect_timeout })
     }
 
     /// Sends one GET to `url` (this transport's endpoint plus a query) with
@@ -162,7 +168,7 @@ impl Transport {
         if let Some(io) = find_io_error(t) {
             return self.io_error(io, timeout, "");
         }
-        Error::new(ErrorCode::Network, format!("could not reach {}{via}: {t}", self.endpoint))
+        Error::new(ErrorCode::Network, format!("could not reach {}{via}: {}", self.endpoint, describe(t)))
     }
 
     fn io_error(&self, e: &std::io::Error, timeout: Duration, when: &str) -> Error {
@@ -196,6 +202,20 @@ fn tls_hint(e: &rustls::Error) -> &'static str {
     }
 }
 
+/// A transport error without the URL ureq's `Display` starts with (its
+/// query string could carry a secret).
+fn describe(t: &ureq::Transport) -> String {
+    let mut out = t.kind().to_string();
+    if let Some(m) = t.message() {
+        out.push_str(": ");
+        out.push_str(m);
+    }
+    if let Some(source) = std::error::Error::source(t) {
+        out.push_str(&format!(": {source}"));
+    }
+    out
+}
+
 fn find_tls_error(t: &ureq::Transport) -> Option<rustls::Error> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(t);
     while let Some(e) = cur {
@@ -221,6 +241,12 @@ fn find_io_error(t: &ureq::Transport) -> Option<&std::io::Error> {
         cur = e.source();
     }
     None
+}
+
+/// The proxy a client of `config` uses for `endpoint` (for the cache key).
+pub(crate) fn proxy_for(config: &ClientConfig, endpoint: &str) -> Option<String> {
+    let url = Url::parse(endpoint).ok()?;
+    select_proxy(&config.proxy, &url, &|k| std::env::var(k).ok())
 }
 
 /// Agents, one per (trusted roots and CA file content, proxy, connect

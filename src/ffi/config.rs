@@ -62,3 +62,27 @@ pub unsafe extern "C" fn paytrim_auth_config_free(config: *mut paytrim_auth_conf
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::error::{paytrim_auth_error_free, paytrim_auth_error_message};
+    use std::ffi::{CStr, CString};
+
+    #[test]
+    fn a_bad_value_names_the_key_even_when_it_is_not_text() {
+        unsafe {
+            let config = paytrim_auth_config_new();
+            let key = CString::new("tenant").unwrap();
+            let value = CString::new(vec![b'a', 0xff, b'b']).unwrap();
+            for v in [value.as_ptr(), std::ptr::null()] {
+                let err = paytrim_auth_config_set(config, key.as_ptr(), v);
+                assert!(!err.is_null());
+                let msg = CStr::from_ptr(paytrim_auth_error_message(err)).to_str().unwrap().to_owned();
+                assert!(msg.contains("'tenant'"), "{msg}");
+                paytrim_auth_error_free(err);
+            }
+            paytrim_auth_config_free(config);
+        }
+    }
+}
