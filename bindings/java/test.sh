@@ -36,10 +36,27 @@ if [[ "$(basename "$PAYTRIM_AUTH_LIB")" != libpaytrim_auth.so ]]; then
   cp "$PAYTRIM_AUTH_LIB" "$libdir/libpaytrim_auth.so"
 fi
 
+# A JDK 21+ for the virtual-thread tests (VirtualThreadsIT), which run in a child JVM on it;
+# the jar itself stays Java 8 bytecode built by the default JDK. PAYTRIM_VT_JAVA picks one.
+vt_java="${PAYTRIM_VT_JAVA:-}"
+if [[ -z "$vt_java" ]]; then
+  for d in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do
+    [[ -x "$d/bin/java" ]] || continue
+    v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+    if [[ "${v%%.*}" =~ ^[0-9]+$ ]] && ((${v%%.*} >= 21)); then vt_java="$d/bin/java"; break; fi
+  done
+fi
+if [[ -z "$vt_java" ]]; then
+  echo "java: WARNING: no JDK 21+ found: the virtual-thread tests are SKIPPED (set PAYTRIM_VT_JAVA)" >&2
+else
+  echo "java: virtual-thread tests on $vt_java"
+fi
+
 cd "$here"
 status=0
 # Maven 3.8 prints stray ANSI resets even with -q -B; strip them.
-if ! mvn -q -B -Dpaytrim.native.dir="$libdir" -Dpaytrim.emulator="$PAYTRIM_EMULATOR" clean verify 2>&1 \
+if ! mvn -q -B -Dpaytrim.native.dir="$libdir" -Dpaytrim.emulator="$PAYTRIM_EMULATOR" \
+    -Dpaytrim.vt.java="$vt_java" clean verify 2>&1 \
     | sed -u 's/\x1b\[0m//g'; then
   status=1
 fi

@@ -418,10 +418,25 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenJson<'local>(
     })
 }
 
+/// `static native String getCachedTokenJson(long handle)`: never blocks;
+/// null when no valid token is cached (the virtual-thread path of `getTokenJson`).
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getCachedTokenJson<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jstring {
+    boundary(&mut env, ptr::null_mut(), |env| match client_ref(handle)?.client.with_cached_token(|t| t.to_json()) {
+        Some(json) => Ok(token_string(env, json.expose())?.into_raw()),
+        None => Ok(ptr::null_mut()),
+    })
+}
+
 /// `static native void getTokenAsync(long handle, Object future)`: never
 /// blocks on the network. `NativeBridge.asyncResult(future, ...)` is called
 /// exactly once: inline on a cache hit or an immediate failure, else on the
-/// library's fetch thread, attached to the JVM for the duration of the call.
+/// library's fetch thread, attached to the JVM (once, as a daemon) for the
+/// rest of its life.
 #[no_mangle]
 pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenAsync<'local>(
     mut env: JNIEnv<'local>,
@@ -465,17 +480,17 @@ fn start_async(env: &mut JNIEnv, handle: jlong, future: JObject, refresh: bool) 
     })
 }
 
-/// Hands an async result to Java: attaches this thread to the JVM if it is
-/// not attached (a library fetch thread), calls `NativeBridge.asyncResult`,
-/// and detaches again. The global reference is released while attached.
+/// Hands an async result to Java: calls `NativeBridge.asyncResult` on this
+/// thread, attaching it to the JVM first if it is a library fetch thread.
+/// The global reference is released while attached.
 fn complete_async(future: GlobalRef, result: Result<&AccessToken, &Error>) {
     let Some(c) = CACHE.get() else { return };
-    let Ok(mut guard) = c.vm.attach_current_thread() else {
+    let Ok(mut env) = attach_for_callbacks(&c.vm) else {
         // The JVM is going away; nothing can observe the future any more.
         std::mem::forget(future);
         return;
     };
-    let env: &mut JNIEnv = &mut guard;
+    let env: &mut JNIEnv = &mut env;
     let call = |env: &mut JNIEnv| -> JResult<()> {
         env.with_local_frame(8, |env| -> JResult<()> {
             let (token, expires, error): (JObject, jlong, JObject) = match result {
@@ -505,4 +520,20 @@ fn complete_async(future: GlobalRef, result: Result<&AccessToken, &Error>) {
         let _ = env.exception_clear();
     }
     drop(future);
+}
+
+/// The JNIEnv of this thread, attaching it once for the rest of its life.
+///
+/// A library thread (a fetch thread, or a background refresh) may deliver
+/// many callbacks: one per waiting future. Attaching and detaching around
+/// each of them costs a JVM thread creation and teardown every time (with
+/// 1,250 futures per fetch, most of a second), so the thread stays attached
+/// until it ends. It is attached as a daemon, so it never holds up JVM
+/// exit. The jni crate keeps the attachment in a thread-local guard whose
+/// destructor calls `DetachCurrentThread` when the thread exits (library
+/// threads end when their fetch does), so an exited thread never stays
+/// registered with the JVM. A thread that is already attached (a Java
+/// thread completing a future inline) is left as it is.
+fn attach_for_callbacks(vm: &JavaVM) -> jni::errors::Result<JNIEnv<'_>> {
+    vm.attach_current_thread_as_daemon()
 }

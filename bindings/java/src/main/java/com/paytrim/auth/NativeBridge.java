@@ -15,6 +15,12 @@ import java.util.Locale;
  * absolute path), then the jar resource {@code native/<os>-<arch>/<lib>}
  * copied to a temporary file, then {@code System.loadLibrary("paytrim_auth")}.
  * After loading, the native ABI version must equal {@link #ABI_VERSION}.
+ *
+ * <p>Class loaders: JNI binds a native library to the one class loader that
+ * loaded it. Every class loader that loads this class gets its own instance of
+ * the native library (for a file that another class loader already loaded,
+ * a private temporary copy), so each has its own process-wide cache and fetch
+ * threads. Load the jar from one shared class loader to share one cache.
  */
 final class NativeBridge {
     /** The C ABI version ({@code PAYTRIM_AUTH_ABI_VERSION}) this wrapper was written for. */
@@ -72,21 +78,81 @@ final class NativeBridge {
             if (!f.isAbsolute()) {
                 throw new UnsatisfiedLinkError("paytrim-auth: " + LIBRARY_PROPERTY + " must be an absolute path, got " + explicit);
             }
-            System.load(f.getPath());
-            return f.getPath();
+            try {
+                System.load(f.getPath());
+                return f.getPath();
+            } catch (UnsatisfiedLinkError e) {
+                if (!loadedByAnotherClassLoader(e)) {
+                    throw e;
+                }
+                return loadPrivateCopy(f, e);
+            }
         }
         String lib = System.mapLibraryName("paytrim_auth");
         String resource = "/native/" + platform() + "/" + lib;
         InputStream in = NativeBridge.class.getResourceAsStream(resource);
         if (in != null) {
-            Path dir = Files.createTempDirectory("paytrim-auth-");
-            Path file = dir.resolve(lib);
             try {
-                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                loadCopy(in, lib);
             } finally {
                 in.close();
             }
+            return "jar resource " + resource + " (a copy for this class loader)";
+        }
+        try {
+            System.loadLibrary("paytrim_auth");
+            return "java.library.path (" + lib + ")";
+        } catch (UnsatisfiedLinkError e) {
+            if (!loadedByAnotherClassLoader(e)) {
+                throw e;
+            }
+            File f = onLibraryPath(lib);
+            if (f == null) {
+                throw e;
+            }
+            return loadPrivateCopy(f, e);
+        }
+    }
+
+    /**
+     * The JVM lets one class loader load a given library file. A second class
+     * loader (another web application, another plugin) gets its own copy of the
+     * file: a separate native library with its own token cache.
+     */
+    private static boolean loadedByAnotherClassLoader(UnsatisfiedLinkError e) {
+        String m = e.getMessage();
+        return m != null && m.contains("another classloader");
+    }
+
+    private static String loadPrivateCopy(File original, UnsatisfiedLinkError refused) {
+        try {
+            InputStream in = new java.io.FileInputStream(original);
+            try {
+                loadCopy(in, original.getName());
+            } finally {
+                in.close();
+            }
+        } catch (IOException | UnsatisfiedLinkError copyFailed) {
+            UnsatisfiedLinkError e = new UnsatisfiedLinkError("paytrim-auth: " + original
+                    + " is already loaded by another class loader in this JVM, and a private copy for this class loader"
+                    + " could not be loaded from java.io.tmpdir (" + System.getProperty("java.io.tmpdir") + "): "
+                    + copyFailed + ". Load paytrim-auth from one class loader shared by every application (for example"
+                    + " the application server's lib/ directory), or point java.io.tmpdir at a writable directory that"
+                    + " allows executable mappings.");
+            e.initCause(refused);
+            throw e;
+        }
+        return original.getPath() + " (a private copy for this class loader: another class loader loaded the file)";
+    }
+
+    /** Copies the library to a fresh temporary directory, loads it from there, and removes the file (Unix). */
+    private static void loadCopy(InputStream in, String lib) throws IOException {
+        Path dir = Files.createTempDirectory("paytrim-auth-");
+        Path file = dir.resolve(lib);
+        Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        try {
             System.load(file.toAbsolutePath().toString());
+        } finally {
             if (File.separatorChar == '/') {
                 // On Unix the mapping outlives the file: leave nothing behind.
                 Files.deleteIfExists(file);
@@ -95,10 +161,21 @@ final class NativeBridge {
                 file.toFile().deleteOnExit();
                 dir.toFile().deleteOnExit();
             }
-            return "jar resource " + resource;
         }
-        System.loadLibrary("paytrim_auth");
-        return "java.library.path (" + lib + ")";
+    }
+
+    private static File onLibraryPath(String lib) {
+        String path = System.getProperty("java.library.path", "");
+        for (String dir : path.split(java.util.regex.Pattern.quote(File.pathSeparator))) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            File f = new File(dir, lib);
+            if (f.isFile()) {
+                return f;
+            }
+        }
+        return null;
     }
 
     static String platform() {
@@ -142,6 +219,8 @@ final class NativeBridge {
     static native String refreshToken(long handle, long[] expiresOut);
 
     static native String getTokenJson(long handle);
+
+    static native String getCachedTokenJson(long handle);
 
     static native void getTokenAsync(long handle, Object asyncCall);
 

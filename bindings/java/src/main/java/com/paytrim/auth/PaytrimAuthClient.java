@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 
@@ -72,21 +73,78 @@ public final class PaytrimAuthClient implements AutoCloseable {
     }
 
     /**
+     * Where this class loader's copy of the native library came from, e.g.
+     * {@code /opt/paytrim/libpaytrim_auth.so}, {@code jar resource
+     * /native/linux-x86_64/libpaytrim_auth.so (a copy for this class loader)}, or
+     * a path followed by {@code (a private copy for this class loader: ...)} when
+     * another class loader of this JVM loaded that file first (then the two do
+     * not share their token cache; see the README, "Runtime models").
+     *
+     * @throws UnsatisfiedLinkError when the native library cannot be loaded
+     */
+    public static String nativeLibrarySource() {
+        NativeBridge.ensureLoaded();
+        return NativeBridge.loadedFrom();
+    }
+
+    /**
      * A valid token: from the cache (no I/O, no lock, no copy: well under a
      * microsecond), or fetched now, sharing one request with every concurrent
      * caller of the same key. Blocks during a fetch, at most about
-     * {@code totalTimeout} plus a few seconds.
+     * {@code totalTimeout} plus a few seconds. On a virtual thread (JDK 21+)
+     * a fetch is awaited by parking, which unmounts the virtual thread and
+     * leaves its carrier free; a cache hit stays one native call.
      *
      * @throws PaytrimAuthException when no token could be obtained
      * @throws IllegalStateException after {@link #close()}
      */
     public AccessToken getToken() {
+        if (VirtualThreads.current()) {
+            return awaitUnmounted(false);
+        }
         long h = handle.acquire();
         try {
             long[] expires = new long[1];
             return wrap(NativeBridge.getToken(h, expires), expires[0]);
         } finally {
             handle.release();
+        }
+    }
+
+    /**
+     * {@link #getToken()} or {@link #refreshToken()} for a virtual thread: a
+     * cached token without waiting; otherwise the asynchronous path, whose
+     * future completes on the library's thread (completing it only unparks
+     * this virtual thread). A native call that blocked would pin the carrier.
+     */
+    private AccessToken awaitUnmounted(boolean refresh) {
+        AsyncCall call = new AsyncCall(null);
+        long h = handle.acquire();
+        try {
+            if (!refresh) {
+                long[] expires = new long[1];
+                String token = NativeBridge.getCachedToken(h, expires);
+                if (token != null) {
+                    return wrap(token, expires[0]);
+                }
+                NativeBridge.getTokenAsync(h, call);
+            } else {
+                NativeBridge.refreshTokenAsync(h, call);
+            }
+        } finally {
+            handle.release();
+        }
+        try {
+            return call.future.join();
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof PaytrimAuthException) {
+                // Made for this call on the library's thread: give it the caller's stack, as the
+                // blocking path would.
+                cause.fillInStackTrace();
+                throw (PaytrimAuthException) cause;
+            }
+            throw e;
         }
     }
 
@@ -106,6 +164,18 @@ public final class PaytrimAuthClient implements AutoCloseable {
      * {@code {"token_type":"Bearer","expires_in":<seconds left>,"access_token":"..."}}.
      */
     public String getTokenJson() {
+        while (VirtualThreads.current()) {
+            long h = handle.acquire();
+            try {
+                String json = NativeBridge.getCachedTokenJson(h);
+                if (json != null) {
+                    return json;
+                }
+            } finally {
+                handle.release();
+            }
+            awaitUnmounted(false); // then read the token it cached
+        }
         long h = handle.acquire();
         try {
             return NativeBridge.getTokenJson(h);
@@ -158,9 +228,13 @@ public final class PaytrimAuthClient implements AutoCloseable {
     /**
      * Drops the cached token of this client's key and fetches a new one
      * (joining a fetch already in progress). Call it after the API answered
-     * 401 to a token.
+     * 401 to a token. On a virtual thread the fetch is awaited by parking,
+     * as in {@link #getToken()}.
      */
     public AccessToken refreshToken() {
+        if (VirtualThreads.current()) {
+            return awaitUnmounted(true);
+        }
         long h = handle.acquire();
         try {
             long[] expires = new long[1];
