@@ -86,7 +86,16 @@ namespace Paytrim.Auth
             ThrowIfDisposed();
             IntPtr token;
             long expires;
-            PaytrimAuthException.ThrowIfError(NativeMethods.paytrim_auth_client_get_token(_handle, out token, out expires));
+            IntPtr err;
+            try
+            {
+                err = NativeMethods.paytrim_auth_client_get_token(_handle, out token, out expires);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Disposed();
+            }
+            PaytrimAuthException.ThrowIfError(err);
             return TakeToken(token, expires);
         }
 
@@ -98,7 +107,16 @@ namespace Paytrim.Auth
         {
             ThrowIfDisposed();
             IntPtr json;
-            PaytrimAuthException.ThrowIfError(NativeMethods.paytrim_auth_client_get_token_json(_handle, out json));
+            IntPtr err;
+            try
+            {
+                err = NativeMethods.paytrim_auth_client_get_token_json(_handle, out json);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Disposed();
+            }
+            PaytrimAuthException.ThrowIfError(err);
             return NativeMethods.TakeString(json);
         }
 
@@ -111,7 +129,16 @@ namespace Paytrim.Auth
             ThrowIfDisposed();
             IntPtr token;
             long expires;
-            PaytrimAuthException.ThrowIfError(NativeMethods.paytrim_auth_client_refresh_token(_handle, out token, out expires));
+            IntPtr err;
+            try
+            {
+                err = NativeMethods.paytrim_auth_client_refresh_token(_handle, out token, out expires);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Disposed();
+            }
+            PaytrimAuthException.ThrowIfError(err);
             return TakeToken(token, expires);
         }
 
@@ -121,7 +148,16 @@ namespace Paytrim.Auth
             ThrowIfDisposed();
             IntPtr token;
             long expires;
-            PaytrimAuthException.ThrowIfError(NativeMethods.paytrim_auth_client_get_cached_token(_handle, out token, out expires));
+            IntPtr err;
+            try
+            {
+                err = NativeMethods.paytrim_auth_client_get_cached_token(_handle, out token, out expires);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Disposed();
+            }
+            PaytrimAuthException.ThrowIfError(err);
             return token == IntPtr.Zero ? null : TakeToken(token, expires);
         }
 
@@ -173,9 +209,17 @@ namespace Paytrim.Auth
                     ? NativeMethods.paytrim_auth_client_refresh_token_async(_handle, AsyncCallback, GCHandle.ToIntPtr(gch))
                     : NativeMethods.paytrim_auth_client_get_token_async(_handle, AsyncCallback, GCHandle.ToIntPtr(gch));
             }
+            catch (ObjectDisposedException)
+            {
+                // Disposed since ThrowIfDisposed: the marshaller refused the closed handle, so the
+                // callback will never run.
+                gch.Free();
+                state.Registration.Dispose();
+                throw Disposed();
+            }
             catch
             {
-                // Not called (e.g. disposed meanwhile): the callback will never run.
+                // Not called: the callback will never run.
                 gch.Free();
                 state.Registration.Dispose();
                 throw;
@@ -236,9 +280,18 @@ namespace Paytrim.Auth
             return fresh.Token;
         }
 
+        // Use after Dispose: one exception, whichever check sees it first. The handle may be closed
+        // between ThrowIfDisposed and the import's marshalling, whose SafeHandle check throws its
+        // own ObjectDisposedException ("Safe handle has been closed", no object name); every
+        // import call turns that into this one.
         private void ThrowIfDisposed()
         {
-            if (_handle.IsClosed) throw new ObjectDisposedException(typeof(PaytrimAuthClient).FullName);
+            if (_handle.IsClosed) throw Disposed();
+        }
+
+        private static ObjectDisposedException Disposed()
+        {
+            return new ObjectDisposedException(typeof(PaytrimAuthClient).FullName);
         }
 
         private sealed class AsyncState

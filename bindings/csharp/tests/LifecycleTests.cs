@@ -156,6 +156,62 @@ namespace Paytrim.Auth.Tests
             Assert.AreEqual(1, Emu.CountFor(c.Id), "all rounds shared the cached token");
         }
 
+        // Issue 16: a call racing with Dispose used to get the marshaller's ObjectDisposedException
+        // ("Safe handle has been closed", no object name) when the handle closed between the
+        // wrapper's own check and the native call. Now every call after Dispose gets one message.
+        [Test]
+        public void UseAfterDisposeHasOneMessageWhateverTheRace()
+        {
+            var c = Emu.NewClient();
+            string expected = new ObjectDisposedException(typeof(PaytrimAuthClient).FullName).Message;
+            var seen = new Dictionary<string, int>();
+            int calls = 0;
+            for (int round = 0; round < 2000; round++)
+            {
+                var client = new PaytrimAuthClient(c.Id, c.Secret, Emu.Options());
+                client.GetToken();
+                // One of the callers disposes once the round has made disposeAt calls, while the
+                // other seven are mid-call (a separate disposer thread starves on a loaded machine).
+                int roundCalls = 0, disposeAt = 200 + 100 * (round % 5);
+                var threads = new List<Thread>();
+                for (int t = 0; t < 8; t++)
+                {
+                    int which = t % 4;
+                    threads.Add(new Thread(() =>
+                    {
+                        for (;;)
+                        {
+                            try
+                            {
+                                if (which == 0) client.GetToken();
+                                else if (which == 1) client.TryGetCachedToken();
+                                else if (which == 2) client.GetTokenJson();
+                                else client.GetTokenAsync().Wait();
+                                Interlocked.Increment(ref calls);
+                                if (Interlocked.Increment(ref roundCalls) == disposeAt) client.Dispose();
+                            }
+                            catch (Exception e)
+                            {
+                                var ode = e as ObjectDisposedException;
+                                string key = e.GetType().Name + ": " + e.Message
+                                    + (ode != null ? " [object " + ode.ObjectName + "]" : "");
+                                lock (seen) seen[key] = (seen.ContainsKey(key) ? seen[key] : 0) + 1;
+                                return;
+                            }
+                        }
+                    }));
+                }
+                threads.ForEach(t => t.Start());
+                threads.ForEach(t => Assert.IsTrue(t.Join(20000)));
+            }
+            string report = string.Join("\n", seen.Select(kv => kv.Value + " x " + kv.Key));
+            Console.WriteLine("dispose race: " + calls + " calls, exceptions:\n" + report);
+            Assert.AreEqual(1, seen.Count, "one exception and message for every call after Dispose:\n" + report);
+            Assert.AreEqual("ObjectDisposedException: " + expected + " [object " + typeof(PaytrimAuthClient).FullName + "]",
+                seen.Keys.Single());
+            Assert.AreEqual(2000 * 8, seen.Values.Single());
+        }
+
         [Test]
         public void PendingAsyncCompletesAfterDispose()
         {
