@@ -55,16 +55,23 @@ class VirtualThreadsIT {
 
     /** 10,000 virtual threads on 8 cold keys: all done in about one server latency, carriers stay free. */
     private void assertUnpinned(String mode) throws Exception {
-        long baseline = num(check("vt-baseline"), "vt_watchdog_max_late_ms");
+        // The machine's own noise (2 shared cores): the same virtual threads without the library,
+        // measured before and after, and the worse of the two taken.
+        long before = num(check("vt-baseline"), "vt_watchdog_max_late_ms");
         Map<String, String> m = check(mode);
+        long after = num(check("vt-baseline"), "vt_watchdog_max_late_ms");
+        long baseline = Math.max(before, after);
         assertEquals(8, num(m, "vt_requests"), "one request per key");
         long all = num(m, "vt_all_done_ms");
         assertTrue(all < 2.5 * LATENCY_MS, "all 10,000 virtual threads done after " + all + " ms (per key: "
                 + m.get("vt_key_completion_ms") + "); the server takes " + LATENCY_MS + " ms");
         long late = num(m, "vt_watchdog_max_late_ms");
-        long bound = Math.max(200, 3 * baseline);
+        // Pinned carriers made it about 2-3 s late (the fetch time, times keys per carrier).
+        long bound = Math.max(250, 3 * baseline);
         assertTrue(late < bound, "watchdog virtual thread late by " + late + " ms (bound " + bound
-                + " ms; without the library: " + baseline + " ms)");
+                + " ms; without the library: " + before + " and " + after + " ms)");
+        System.out.println("RESULT " + mode + ": all done " + all + " ms (keys " + m.get("vt_key_completion_ms")
+                + "), watchdog late " + late + " ms, baseline " + before + "/" + after + " ms");
     }
 
     @Test
