@@ -325,6 +325,29 @@ paytrim_auth_error *paytrim_auth_set_log_callback(uint32_t level,
 // tenant). Off by default. Secrets and tokens are never logged either way.
 void paytrim_auth_set_log_pii(bool enabled);
 
+// Creates a client that gets its tokens from an Azure managed identity: no
+// client id or secret. `identity` is NULL or `"system"` for the
+// system-assigned identity, or a user-assigned one as `"client_id:GUID"`
+// (or a bare GUID), `"object_id:GUID"` or
+// `"resource_id:/subscriptions/.../userAssignedIdentities/NAME"`.
+//
+// `config` (NULL for the defaults; copied) names the resource through its one
+// `scope` (`https://management.azure.com/.default` asks for
+// `https://management.azure.com`; several scopes are refused). The endpoint
+// is config key `identity_endpoint` (+ `identity_header`), else
+// `imds_endpoint`, else the variables Azure sets (`IDENTITY_ENDPOINT` +
+// `IDENTITY_HEADER`, then `IMDS_ENDPOINT`), else IMDS at
+// `http://169.254.169.254`; it is chosen here, once. Sends no request. The
+// client shares the process-wide cache, single flight and background
+// refresh; free it with `paytrim_auth_client_free`.
+//
+// # Safety
+// `identity` is NULL or NUL-terminated; `config` is NULL or live;
+// `out_client` is NULL or writable.
+paytrim_auth_error *paytrim_auth_client_new_managed_identity(const char *identity,
+                                                             const paytrim_auth_config *config,
+                                                             paytrim_auth_client **out_client);
+
 // Frees a string returned by this library. The bytes are wiped first: they
 // usually hold a token. NULL is accepted.
 //

@@ -38,6 +38,13 @@ pub type paytrim_auth_token_callback = Option<
     ),
 >;
 
+impl paytrim_auth_client {
+    /// A new C handle owning `client` (for the constructors in other files).
+    pub(super) fn boxed(client: Client) -> *mut paytrim_auth_client {
+        Box::into_raw(Box::new(paytrim_auth_client { inner: client }))
+    }
+}
+
 unsafe fn client_ref<'a>(client: *const paytrim_auth_client) -> Result<&'a Client, Error> {
     client.as_ref().map(|c| &c.inner).ok_or_else(|| Error::invalid_argument("client is NULL"))
 }

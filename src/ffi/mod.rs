@@ -21,6 +21,7 @@ mod client;
 mod config;
 mod error;
 mod log;
+mod managed_identity;
 mod strings;
 mod version;
 
@@ -31,5 +32,6 @@ pub use client::*;
 pub use config::*;
 pub use error::*;
 pub use log::*;
+pub use managed_identity::*;
 pub use strings::paytrim_auth_string_free;
 pub use version::*;

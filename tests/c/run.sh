@@ -16,6 +16,8 @@ gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_log.c" -L"$libdir" -lpaytrim_a
     -Wl,-rpath,"$libdir" -o "$build/test_log"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_bad_inputs.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_bad_inputs"
+gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_managed_identity.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_managed_identity"
 gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/get_token"
 # The header also compiles as C++.
@@ -30,6 +32,8 @@ trap 'exec {EMU[1]}>&-; wait "$EMU_PID" 2>/dev/null || true' EXIT
 
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_ffi"
+valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$build/test_managed_identity"
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_log"
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
