@@ -349,7 +349,9 @@ paytrim_auth_error *paytrim_auth_client_new_managed_identity(const char *identit
                                                              paytrim_auth_client **out_client);
 
 // Frees a string returned by this library. The bytes are wiped first: they
-// usually hold a token. NULL is accepted.
+// usually hold a token. NULL is accepted. Freeing the same string a second
+// time is detected (while its memory has not been handed out again) and does
+// nothing.
 //
 // # Safety
 // `s` is NULL or a string returned by this library and not yet freed.

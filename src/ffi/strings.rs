@@ -31,14 +31,23 @@ pub(crate) unsafe fn out<'a, T>(p: *mut T, name: &str, cleared: T) -> Result<&'a
     Ok(&mut *p)
 }
 
-// Owned strings carry a 16-byte header before the text: the block's capacity
-// and the text's length. `paytrim_auth_string_free` reads the length (no
-// strlen), wipes the text, and parks the block in a one-slot spare of the
-// freeing thread, which the next string made on that thread reuses. A cache
-// hit (string made, used, freed) then costs no malloc and no free: callgrind
-// showed those at ~40 % of a hit's instructions (a token is larger than
-// glibc's per-thread cache, so every malloc took the slow path).
-const HEADER: usize = 16;
+// Owned strings carry a 32-byte header before the text: the block's capacity,
+// the text's length, and a liveness tag. `paytrim_auth_string_free` reads the
+// length (no strlen), wipes the text, and parks the block in a one-slot spare
+// of the freeing thread, which the next string made on that thread reuses. A
+// cache hit (string made, used, freed) then costs no malloc and no free:
+// callgrind showed those at ~40 % of a hit's instructions (a token is larger
+// than glibc's per-thread cache, so every malloc took the slow path).
+//
+// The tag (`LIVE` mixed with the block's address) is set when a string is
+// handed out and cleared when it is freed, so a second free of the same
+// string finds no tag and does nothing, instead of parking or freeing the
+// block twice (which corrupts the heap). This catches every double free while
+// the block is parked or unused; a block already handed out again as a new
+// string at the same address cannot be told apart from it (as with any
+// allocator, freeing a string twice remains a caller bug).
+const HEADER: usize = 32;
+const LIVE: usize = 0x5041_5954_5249_4d21_u64 as usize;
 /// Blocks larger than this are freed, not parked.
 const MAX_PARKED: usize = 64 * 1024;
 
@@ -62,6 +71,11 @@ thread_local! {
 /// `base` is the start of a block made by [`owned`].
 unsafe fn capacity(base: *const u8) -> usize {
     (base as *const usize).read()
+}
+
+/// The liveness tag of the block at `base`.
+fn live_tag(base: *const u8) -> usize {
+    LIVE ^ base as usize
 }
 
 /// Copies `s` into a new NUL-terminated C string owned by the caller, to be
@@ -95,6 +109,7 @@ pub(crate) fn owned(s: &str) -> *mut c_char {
             reused
         };
         (base as *mut usize).add(1).write(s.len());
+        (base as *mut usize).add(2).write(live_tag(base));
         let text = base.add(HEADER);
         ptr::copy_nonoverlapping(s.as_ptr(), text, s.len());
         *text.add(s.len()) = 0;
@@ -113,7 +128,9 @@ pub(crate) fn owned_or_err(s: &str) -> Result<*mut c_char, Error> {
 }
 
 /// Frees a string returned by this library. The bytes are wiped first: they
-/// usually hold a token. NULL is accepted.
+/// usually hold a token. NULL is accepted. Freeing the same string a second
+/// time is detected (while its memory has not been handed out again) and does
+/// nothing.
 ///
 /// # Safety
 /// `s` is NULL or a string returned by this library and not yet freed.
@@ -123,6 +140,11 @@ pub unsafe extern "C" fn paytrim_auth_string_free(s: *mut c_char) {
         return;
     }
     let base = (s as *mut u8).sub(HEADER);
+    let tag = (base as *mut usize).add(2);
+    if tag.read() != live_tag(base) {
+        return; // freed already
+    }
+    tag.write(0);
     let len = (base as *const usize).add(1).read();
     // zeroize's guarantee: the wipe is not optimized away.
     zeroize::Zeroize::zeroize(std::slice::from_raw_parts_mut(s as *mut u8, len));
@@ -181,6 +203,24 @@ mod tests {
             let addr = e as usize;
             std::thread::spawn(move || paytrim_auth_string_free(addr as *mut c_char)).join().unwrap();
             paytrim_auth_string_free(ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn a_second_free_of_the_same_string_is_a_harmless_no_op() {
+        unsafe {
+            // Parked after the first free: a second free must not park it
+            // again, or the next two strings would share one block.
+            let a = owned("token-a");
+            paytrim_auth_string_free(a);
+            paytrim_auth_string_free(a);
+            let b = owned("token-b");
+            let c = owned("token-c");
+            assert_ne!(b, c, "a double free parked one block twice");
+            assert_eq!(CStr::from_ptr(b).to_str().unwrap(), "token-b");
+            assert_eq!(CStr::from_ptr(c).to_str().unwrap(), "token-c");
+            paytrim_auth_string_free(b);
+            paytrim_auth_string_free(c);
         }
     }
 }
