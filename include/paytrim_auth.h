@@ -13,6 +13,21 @@
  * - A const paytrim_auth_client * may be used from any number of threads at
  *   once. Errors are immutable and readable from any thread.
  * - No function panics or aborts across this boundary.
+ *
+ * Inside the host process:
+ * - fork(): the library may be used in the child (PHP-FPM, gunicorn,
+ *   multiprocessing). Cached tokens stay valid there. A fetch the parent had
+ *   in flight is abandoned in the child, whose next caller starts a fresh
+ *   one; the child opens its own connections and TLS sessions (the parent's
+ *   pooled ones are never read, written or closed by the child) and its own
+ *   fetch threads; background refresh works again. Detected with a
+ *   pthread_atfork child handler. As with any multithreaded host, fork()
+ *   from one thread while another is inside a library call may leave a lock
+ *   held in the child; fork between calls.
+ * - SIGPIPE: never raised by the library. All network I/O runs on
+ *   library-owned threads that block SIGPIPE in their own signal mask; a
+ *   reset connection is a retryable PAYTRIM_AUTH_ERROR_NETWORK. The host's
+ *   signal dispositions and its threads' masks are never changed.
  */
 
 #ifndef PAYTRIM_AUTH_H

@@ -92,6 +92,15 @@ pub(crate) struct SlotState {
     pub next_background: Option<Instant>,
 }
 
+impl SlotState {
+    /// The flight in progress in this process. After fork() a flight the
+    /// parent started is ignored (its thread is not in the child), so the
+    /// next caller starts a fresh fetch.
+    pub fn fetching(&self) -> Option<&Arc<Flight>> {
+        self.flight.as_ref().filter(|f| f.in_this_process())
+    }
+}
+
 static REGISTRY: Lazy<Mutex<HashMap<CacheKey, Arc<Slot>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
 
 /// The slot for `key`, shared with every other client of the same key.
@@ -115,12 +124,12 @@ fn prune(map: &mut HashMap<CacheKey, Arc<Slot>>) {
     let unheld_and_dead = |s: &Arc<Slot>| {
         Arc::strong_count(s) == 1
             && s.token.load().as_ref().map_or(true, |t| t.expires_at() <= now)
-            && s.state.lock().flight.is_none()
+            && s.state.lock().fetching().is_none()
     };
     map.retain(|_, s| !unheld_and_dead(s));
     let mut unheld: Vec<(Instant, CacheKey)> = map
         .iter()
-        .filter(|(_, s)| Arc::strong_count(s) == 1 && s.state.lock().flight.is_none())
+        .filter(|(_, s)| Arc::strong_count(s) == 1 && s.state.lock().fetching().is_none())
         .map(|(k, s)| (s.token.load().as_ref().map_or(now, |t| t.expires_at()), k.clone()))
         .collect();
     if unheld.len() > MAX_UNHELD_SLOTS / 2 {

@@ -6,6 +6,7 @@ use crate::config::ClientConfig;
 use crate::credentials::{Credential, ManagedIdentityId};
 use crate::error::{Error, ErrorCode};
 use crate::fetch::Fetcher;
+use crate::fetch_pool;
 use crate::flight::{Callback, Flight, FlightResult};
 use crate::log::{Level, Reason};
 use crate::random;
@@ -200,7 +201,7 @@ impl Client {
                 }
             }
         }
-        if let Some(f) = &st.flight {
+        if let Some(f) = st.fetching() {
             return Ok(Joined::Flight(f.clone()));
         }
         if let Some(until) = st.throttled_until {
@@ -220,7 +221,7 @@ impl Client {
     /// someone else is already deciding.
     fn refresh_in_background(&self, now: Instant) {
         let Some(mut st) = self.slot.state.try_lock() else { return };
-        if st.flight.is_some()
+        if st.fetching().is_some()
             || st.throttled_until.is_some_and(|u| now < u)
             || st.next_background.is_some_and(|n| now < n)
         {
@@ -239,19 +240,15 @@ impl Client {
         }
     }
 
+    /// Registers a new flight (later callers join it) and queues its fetch
+    /// on the bounded fetch pool.
     fn start_flight(&self, st: &mut SlotState, background: bool) -> Result<Arc<Flight>, Error> {
-        let flight = Arc::new(Flight::default());
+        let flight = Arc::new(Flight::new());
         let (slot, fetcher, landing) = (self.slot.clone(), self.fetcher.clone(), flight.clone());
-        let spawned = std::thread::Builder::new()
-            .name("paytrim-auth-fetch".into())
-            .spawn(move || run_flight(&slot, &fetcher, &landing, background));
-        match spawned {
-            Ok(_) => {
-                st.flight = Some(flight.clone());
-                Ok(flight)
-            }
-            Err(e) => Err(Error::internal(format!("could not start a fetch thread: {e}"))),
-        }
+        let queued_at = Instant::now();
+        fetch_pool::submit(Box::new(move || run_flight(&slot, &fetcher, &landing, background, queued_at)))?;
+        st.flight = Some(flight.clone());
+        Ok(flight)
     }
 }
 
@@ -260,12 +257,12 @@ enum Joined {
     Flight(Arc<Flight>),
 }
 
-/// The body of a fetch thread. The thread ends when the fetch does: at the
-/// latest when the time budget runs out, and sooner, between attempts, once
-/// no client holds this fetcher and nobody waits for the result.
-fn run_flight(slot: &Slot, fetcher: &Arc<Fetcher>, flight: &Flight, background: bool) {
+/// The body of a fetch, on a pool thread. It ends at the latest when the time
+/// budget (counted from `queued_at`) runs out, and sooner, before and between
+/// attempts, once no client holds this fetcher and nobody waits for the result.
+fn run_flight(slot: &Slot, fetcher: &Arc<Fetcher>, flight: &Flight, background: bool, queued_at: Instant) {
     let still_needed = || Arc::strong_count(fetcher) > 1 || flight.has_waiters();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fetcher.fetch(&still_needed)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fetcher.fetch(queued_at, &still_needed)));
     let (result, throttled_until, abandoned) = match outcome {
         Ok(o) => (o.result, o.throttled_until, o.abandoned),
         Err(_) => (Err(Error::internal("the token fetch panicked; this is a bug in paytrim-auth")), None, false),

@@ -111,12 +111,34 @@ impl Fetcher {
         self.policy.total
     }
 
-    /// Fetches a token, retrying transient failures within the budget.
-    /// Between attempts it asks `still_needed`, and stops early (without
-    /// another request) once nobody needs the result.
-    pub fn fetch(&self, still_needed: &dyn Fn() -> bool) -> Outcome {
-        let start = Instant::now();
+    /// Fetches a token, retrying transient failures within the budget, which
+    /// counts from `queued_at` (a fetch may wait for a pool thread). Before
+    /// each attempt it asks `still_needed`, and stops early (without another
+    /// request) once nobody needs the result.
+    pub fn fetch(&self, queued_at: Instant, still_needed: &dyn Fn() -> bool) -> Outcome {
+        let start = queued_at;
         let deadline = start + self.policy.total;
+        if !still_needed() {
+            return Outcome {
+                result: Err(Error::new(ErrorCode::Network, "token fetch abandoned before it started: nobody needs it")),
+                throttled_until: None,
+                abandoned: true,
+            };
+        }
+        if Instant::now() >= deadline {
+            return Outcome {
+                result: Err(Error::new(
+                    ErrorCode::Network,
+                    format!(
+                        "timed out after {} ms waiting for a free fetch thread (at most {} fetches run at once)",
+                        self.policy.total.as_millis(),
+                        crate::fetch_pool::MAX_CONCURRENT_FETCHES
+                    ),
+                )),
+                throttled_until: None,
+                abandoned: false,
+            };
+        }
         let mut attempt = 0u32;
         loop {
             attempt += 1;

@@ -12,10 +12,11 @@ pub type FlightResult = Result<Arc<AccessToken>, Error>;
 /// Called once with the result, on the fetch thread (or inline if done).
 pub type Callback = Box<dyn FnOnce(Result<&AccessToken, &Error>) + Send + 'static>;
 
-#[derive(Default)]
 pub struct Flight {
     inner: Mutex<Inner>,
     done: Condvar,
+    /// The process (fork generation) whose fetch thread runs this flight.
+    generation: u64,
 }
 
 #[derive(Default)]
@@ -27,6 +28,16 @@ struct Inner {
 }
 
 impl Flight {
+    pub fn new() -> Flight {
+        Flight { inner: Mutex::default(), done: Condvar::new(), generation: crate::fork::generation() }
+    }
+
+    /// False in a forked child for a flight started by the parent: its fetch
+    /// thread does not exist here and it will never land.
+    pub fn in_this_process(&self) -> bool {
+        self.generation == crate::fork::generation()
+    }
+
     /// Blocks until the flight lands or `bound` passes.
     pub fn wait(&self, bound: Duration) -> FlightResult {
         let deadline = Instant::now() + bound;

@@ -23,12 +23,16 @@ mod config;
 mod credentials;
 mod error;
 mod fetch;
+mod fetch_pool;
 mod flight;
+mod fork;
 pub mod log;
+mod panics;
 mod protocol;
 mod random;
 mod retry;
 mod secret;
+mod signals;
 mod token;
 mod token_endpoint;
 mod transport;
@@ -42,6 +46,7 @@ pub use config::{
 };
 pub use credentials::{Credential, ManagedIdentityId};
 pub use error::{Error, ErrorCode, OAuthDetails};
+pub use fetch_pool::MAX_CONCURRENT_FETCHES;
 pub use secret::Secret;
 pub use token::AccessToken;
 

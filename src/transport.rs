@@ -7,6 +7,7 @@ mod tls;
 
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorCode};
+use crate::fork::{PerGeneration, PerProcess};
 use crate::protocol::{HttpAnswer, MAX_BODY_BYTES};
 use crate::random;
 use crate::secret::Secret;
@@ -24,7 +25,11 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One configured connection to one token endpoint.
 pub struct Transport {
-    agent: ureq::Agent,
+    /// Rebuilt in a forked child (see `fork`): the parent's pooled
+    /// connections and TLS sessions are never used there.
+    agent: PerProcess<ureq::Agent>,
+    /// What the agent was built from, to build the child's.
+    agent_config: ClientConfig,
     /// Where requests go.
     url: String,
     /// `url` as messages and `Debug` show it: query and credentials hidden.
@@ -58,14 +63,27 @@ impl Transport {
         let url = crate::config::parse_endpoint(&endpoint)
             .map_err(|why| Error::invalid_argument(format!("token endpoint: {why}")))?;
         let proxy = select_proxy(&config.proxy, &url, &|k| std::env::var(k).ok());
-        let agent = shared_agent(config, proxy.as_deref())?;
+        let agent = PerProcess::new(shared_agent(config, proxy.as_deref())?);
         let shown = crate::config::redact_url(&endpoint);
-        Ok(Transport { agent, url: endpoint, endpoint: shown, proxy, connect_timeout: config.connect_timeout })
+        let agent_config = config.clone();
+        Ok(Transport {
+            agent,
+            agent_config,
+            url: endpoint,
+            endpoint: shown,
+            proxy,
+            connect_timeout: config.connect_timeout,
+        })
     }
 
     /// The endpoint as messages show it (query string and credentials hidden).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// This process's agent: after fork() the child builds its own.
+    fn agent(&self) -> Result<ureq::Agent, Error> {
+        self.agent.get(|| shared_agent(&self.agent_config, self.proxy.as_deref()))
     }
 
     /// The proxy in use, with any password hidden.
@@ -77,7 +95,7 @@ impl Transport {
     /// transport failures (connect, TLS, timeout, reset) are errors here.
     pub fn post(&self, req: &TokenRequest<'_>) -> Result<HttpAnswer, Error> {
         let mut r = self
-            .agent
+            .agent()?
             .post(&self.url)
             .timeout(req.timeout)
             .set("Content-Type", "application/x-www-form-urlencoded")
@@ -113,15 +131,16 @@ impl Transport {
     /// endpoints, which are not the token endpoint.
     pub fn for_url(config: &ClientConfig, url: &Url) -> Result<Transport, Error> {
         let proxy = select_proxy(&config.proxy, url, &|k| std::env::var(k).ok());
-        let agent = shared_agent(config, proxy.as_deref())?;
+        let agent = PerProcess::new(shared_agent(config, proxy.as_deref())?);
         let (url, endpoint) = (url.to_string(), crate::config::redact_url(url.as_str()));
-        Ok(Transport { agent, url, endpoint, proxy, connect_timeout: config.connect_timeout })
+        let agent_config = config.clone();
+        Ok(Transport { agent, agent_config, url, endpoint, proxy, connect_timeout: config.connect_timeout })
     }
 
     /// Sends one GET to `url` (this transport's endpoint plus a query) with
     /// `headers`; answers as [`Transport::post`] does (managed identity).
     pub fn get(&self, url: &str, headers: &[(&str, &str)], timeout: Duration) -> Result<HttpAnswer, Error> {
-        let mut r = self.agent.get(url).timeout(timeout).set("Accept", "application/json");
+        let mut r = self.agent()?.get(url).timeout(timeout).set("Accept", "application/json");
         for (name, value) in headers {
             r = r.set(name, value);
         }
@@ -254,12 +273,13 @@ pub(crate) fn proxy_for(config: &ClientConfig, endpoint: &str) -> Option<String>
 /// couple of idle connections per host, not 10,000 sockets. A rotated CA file
 /// has another content digest, hence a new agent for clients created after it.
 type AgentKey = (tls::TrustId, Option<String>, Duration);
-static AGENTS: Lazy<Mutex<HashMap<AgentKey, ureq::Agent>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+/// Per process: a forked child starts with none.
+static AGENTS: Lazy<Mutex<PerGeneration<HashMap<AgentKey, ureq::Agent>>>> = Lazy::new(Mutex::default);
 
 fn shared_agent(config: &ClientConfig, proxy: Option<&str>) -> Result<ureq::Agent, Error> {
     let (tls, trust) = tls::client_config(config.tls_roots, config.ca_file.as_deref())?;
     let key: AgentKey = (trust, proxy.map(str::to_owned), config.connect_timeout);
-    if let Some(agent) = AGENTS.lock().get(&key) {
+    if let Some(agent) = AGENTS.lock().current().get(&key) {
         return Ok(agent.clone());
     }
     let mut builder = ureq::AgentBuilder::new()
@@ -277,7 +297,7 @@ fn shared_agent(config: &ClientConfig, proxy: Option<&str>) -> Result<ureq::Agen
         builder = builder.proxy(parsed);
     }
     let agent = builder.build();
-    AGENTS.lock().insert(key, agent.clone());
+    AGENTS.lock().current().insert(key, agent.clone());
     Ok(agent)
 }
 

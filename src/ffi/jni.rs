@@ -102,7 +102,7 @@ fn boundary<'local, T>(
     fallback: T,
     body: impl FnOnce(&mut JNIEnv<'local>) -> JResult<T>,
 ) -> T {
-    let outcome = catch_unwind(AssertUnwindSafe(|| body(env)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| crate::panics::silently(|| body(env))));
     match outcome {
         Ok(Ok(v)) => v,
         Ok(Err(Failure::Core(e))) => {

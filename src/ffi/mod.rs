@@ -13,6 +13,8 @@
 //! - Every `_free` accepts NULL. Every pointer argument is checked for NULL and
 //!   every string for UTF-8.
 //! - A `const paytrim_auth_client *` may be used from many threads at once.
+//! - Host-process guarantees (fork, SIGPIPE, threads, panics) are listed in
+//!   the header's preamble (`cbindgen.toml`) and README "Inside any host process".
 
 #![allow(non_camel_case_types)]
 

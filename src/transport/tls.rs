@@ -20,6 +20,7 @@
 
 use crate::config::TlsRoots;
 use crate::error::{Error, ErrorCode};
+use crate::fork::PerGeneration;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 use rustls::pki_types::CertificateDer;
@@ -42,8 +43,10 @@ pub(crate) type TrustId = [u8; 32];
 static SYSTEM_ROOTS: Lazy<Mutex<Option<Arc<Vec<CertificateDer<'static>>>>>> = Lazy::new(|| Mutex::new(None));
 
 /// TLS configurations by what they trust, shared by every client that
-/// trusts the same.
-static TLS_CONFIGS: Lazy<Mutex<HashMap<TrustId, Arc<rustls::ClientConfig>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+/// trusts the same. Per process (their session caches hold resumption
+/// tickets): a forked child starts with none.
+type TlsConfigs = HashMap<TrustId, Arc<rustls::ClientConfig>>;
+static TLS_CONFIGS: Lazy<Mutex<PerGeneration<TlsConfigs>>> = Lazy::new(Mutex::default);
 
 /// The TLS configuration for `roots` plus `ca_file`, and its [`TrustId`].
 pub(crate) fn client_config(
@@ -62,7 +65,7 @@ pub(crate) fn client_config(
         h.update(pem);
     }
     let id: TrustId = h.finalize().into();
-    if let Some(c) = TLS_CONFIGS.lock().get(&id) {
+    if let Some(c) = TLS_CONFIGS.lock().current().get(&id) {
         return Ok((c.clone(), id));
     }
 
@@ -107,7 +110,7 @@ pub(crate) fn client_config(
         .with_root_certificates(store)
         .with_no_client_auth();
     let config = Arc::new(config);
-    TLS_CONFIGS.lock().insert(id, config.clone());
+    TLS_CONFIGS.lock().current().insert(id, config.clone());
     Ok((config, id))
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the C ABI test with -Wall -Wextra -Werror against the committed
 # header and runs it under valgrind (zero leaks, zero errors) against the
-# emulator. Usage: tests/c/run.sh [libdir] [emulator]
+# emulator; then the host-process test (fork, SIGPIPE) natively. Usage: tests/c/run.sh [libdir] [emulator]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 libdir="${1:-$root/target/release}"
@@ -18,6 +18,8 @@ gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_bad_inputs.c" -L"$libdir" -lpa
     -Wl,-rpath,"$libdir" -o "$build/test_bad_inputs"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_managed_identity.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_managed_identity"
+gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_process.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_process"
 gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/get_token"
 # The header also compiles as C++.
@@ -38,6 +40,12 @@ valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp
     --errors-for-leak-kinds=definite,indirect "$build/test_log"
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_bad_inputs" "$root/tests/bad_inputs.tsv"
+
+# The library inside a forking host with the default SIGPIPE action (fork
+# with fetches in flight, during a background refresh, in a loop under load;
+# connections reset mid-request). Native, not under valgrind: it forks dozens
+# of children and counts on timing budgets.
+"$build/test_process"
 
 # The example program, as a user would run it.
 PAYTRIM_CLIENT_ID=11111111-1111-1111-1111-111111111111 PAYTRIM_CLIENT_SECRET=your-client-secret \

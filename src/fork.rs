@@ -1,0 +1,80 @@
+//! fork() awareness. A forked child has one thread: the fetch threads, their
+//! flights and the connections they pooled stay behind in the parent. A
+//! `pthread_atfork` child handler bumps a generation counter (one atomic add,
+//! async-signal-safe); the slow paths compare the generation their state was
+//! made in with the current one and rebuild what came from the parent,
+//! never touching the parent's copy (its sockets and TLS sessions belong to
+//! the parent). The cache-hit path reads nothing from here.
+
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
+
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+static WATCH: Once = Once::new();
+
+extern "C" fn in_child_after_fork() {
+    GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Registers the fork handler (once per process; idempotent, cheap after).
+pub fn watch() {
+    WATCH.call_once(|| {
+        // SAFETY: registers a handler that only does an atomic add.
+        unsafe {
+            libc::pthread_atfork(None, None, Some(in_child_after_fork));
+        }
+    });
+}
+
+/// Which process image state belongs to: 0 in the original process, +1 in
+/// each generation of forked children.
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::SeqCst)
+}
+
+/// A value that belongs to one process. After fork() the first `get` in the
+/// child builds a new value and forgets (leaks, never drops) the parent's:
+/// dropping it could close a TLS session the parent still uses.
+pub struct PerProcess<T> {
+    cell: Mutex<(u64, T)>,
+}
+
+impl<T: Clone> PerProcess<T> {
+    pub fn new(value: T) -> PerProcess<T> {
+        watch();
+        PerProcess { cell: Mutex::new((generation(), value)) }
+    }
+
+    /// The value for this process, rebuilt by `build` after a fork.
+    pub fn get<E>(&self, build: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        let mut cell = self.cell.lock();
+        let now = generation();
+        if cell.0 != now {
+            let fresh = build()?;
+            std::mem::forget(std::mem::replace(&mut cell.1, fresh));
+            cell.0 = now;
+        }
+        Ok(cell.1.clone())
+    }
+}
+
+/// A process-wide map (or other collection) whose entries belong to one
+/// process: in a forked child, `current` forgets the parent's entries
+/// (leaked, never dropped) and starts empty.
+#[derive(Default)]
+pub struct PerGeneration<T: Default> {
+    generation: u64,
+    value: T,
+}
+
+impl<T: Default> PerGeneration<T> {
+    pub fn current(&mut self) -> &mut T {
+        let now = generation();
+        if self.generation != now {
+            std::mem::forget(std::mem::take(&mut self.value));
+            self.generation = now;
+        }
+        &mut self.value
+    }
+}
