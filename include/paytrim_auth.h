@@ -94,6 +94,11 @@
 // `paytrim_auth_abi_version()` differs from the one they were built for.
 #define PAYTRIM_AUTH_ABI_VERSION 1
 
+// The answer slot of one assertion request: complete it exactly once with
+// `paytrim_auth_assertion_complete` or `paytrim_auth_assertion_fail`, from
+// any thread, during the callback or later. Completing frees it.
+typedef struct paytrim_auth_assertion_completion paytrim_auth_assertion_completion;
+
 // A token client. Create with `paytrim_auth_client_new`, free with
 // `paytrim_auth_client_free`. Every function taking a
 // `const paytrim_auth_client *` may be called from any number of threads at
@@ -107,6 +112,15 @@ typedef struct paytrim_auth_client paytrim_auth_client;
 // it), free with `paytrim_auth_config_free`. Not safe to modify from several
 // threads at once.
 typedef struct paytrim_auth_config paytrim_auth_config;
+
+// A credential. Create with one of the `paytrim_auth_credential_from_*`
+// functions, adjust with `paytrim_auth_credential_set`, pass to
+// `paytrim_auth_client_new_with_credential` (which keeps its own reference,
+// so the credential may be freed right after), free with
+// `paytrim_auth_credential_free`. Not safe to modify from several threads
+// at once. Its key material, passwords and assertions never appear in
+// errors or logs.
+typedef struct paytrim_auth_credential paytrim_auth_credential;
 
 // An error: a stable code, a message safe to log, and the identity
 // provider's details. Owned by whoever received it; free it with
@@ -124,6 +138,24 @@ typedef void (*paytrim_auth_token_callback)(void *user_data,
                                             const char *token,
                                             int64_t expires_on_unix_ms,
                                             const paytrim_auth_error *error);
+
+// Asked for a signed client assertion (a JWT with `aud` = `audience`, the
+// token endpoint, and `iss` = `sub` = `client_id`) when a token fetch needs
+// one: once per request attempt, on a library-owned thread. `client_id` and
+// `audience` are borrowed for the duration of the call. Answer through
+// `completion`, exactly once, during the call or later from any thread (an
+// async wrapper may return at once and complete when its signer answers).
+// The fetch waits for the answer at most until its time budget
+// (`total_timeout_ms`) runs out, then fails; a completion answered after
+// that is still accepted and freed (its answer is discarded).
+typedef void (*paytrim_auth_assertion_callback)(void *user_data,
+                                                const char *client_id,
+                                                const char *audience,
+                                                paytrim_auth_assertion_completion *completion);
+
+// Called once with `user_data` when no credential or client uses the
+// callback any more (possibly on a library-owned thread).
+typedef void (*paytrim_auth_free_callback)(void *user_data);
 
 // Receives one log event: `level` is one of `PAYTRIM_AUTH_LOG_*`, `message`
 // is UTF-8 text without a trailing newline, borrowed and valid only during
@@ -256,6 +288,130 @@ paytrim_auth_error *paytrim_auth_config_set(paytrim_auth_config *config,
 // `config` is NULL or a configuration from `paytrim_auth_config_new`, not
 // yet freed.
 void paytrim_auth_config_free(paytrim_auth_config *config);
+
+// A client-secret credential (what `paytrim_auth_client_new` uses).
+//
+// # Safety
+// `client_secret` is NULL or NUL-terminated; `out_credential` is NULL or writable.
+paytrim_auth_error *paytrim_auth_credential_from_secret(const char *client_secret,
+                                                        paytrim_auth_credential **out_credential);
+
+// A certificate credential from a file: PEM (certificate chain, leaf first,
+// and an RSA private key: PKCS#8, PKCS#1, or encrypted PKCS#8) or PKCS#12
+// (`.pfx`/`.p12`), told apart by content. `password` (NULL for none)
+// decrypts the key or the PKCS#12 file. The file is read and checked now: a
+// certificate that is expired or not yet valid, a key that does not match
+// it, or a non-RSA key is an `PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT` naming
+// the file. Assertions are signed PS256 with `x5t#S256` unless
+// `paytrim_auth_credential_set` says otherwise.
+//
+// # Safety
+// Strings are NULL (password only) or NUL-terminated; `out_credential` is NULL or writable.
+paytrim_auth_error *paytrim_auth_credential_from_certificate_file(const char *path,
+                                                                  const char *password,
+                                                                  paytrim_auth_credential **out_credential);
+
+// A certificate credential from PEM text: `cert_pem` holds the certificate
+// chain (leaf first), `key_pem` the RSA private key (they may be the same
+// text); `password` (NULL for none) decrypts an encrypted PKCS#8 key.
+// Checked as for `paytrim_auth_credential_from_certificate_file`.
+//
+// # Safety
+// Strings are NULL (password only) or NUL-terminated; `out_credential` is NULL or writable.
+paytrim_auth_error *paytrim_auth_credential_from_certificate_pem(const char *cert_pem,
+                                                                 const char *key_pem,
+                                                                 const char *password,
+                                                                 paytrim_auth_credential **out_credential);
+
+// A credential whose assertions come from `callback` (keys in an HSM or a
+// key vault); see `paytrim_auth_assertion_callback`. `free_user_data`
+// (may be NULL) is called once with `user_data` when the credential and
+// every client made from it are gone. On error, `free_user_data` is not
+// called: the caller still owns `user_data`.
+//
+// # Safety
+// `user_data` may be used from library-owned threads until
+// `free_user_data` runs; `out_credential` is NULL or writable.
+paytrim_auth_error *paytrim_auth_credential_from_assertion_callback(paytrim_auth_assertion_callback callback,
+                                                                    void *user_data,
+                                                                    paytrim_auth_free_callback free_user_data,
+                                                                    paytrim_auth_credential **out_credential);
+
+// Answers an assertion request with `assertion` (a compact JWT, copied) and
+// frees `completion`. A NULL, empty, non-UTF-8 or non-JWT `assertion` fails
+// the request with a clear error (and is reported here too); `completion`
+// is freed in every case except when it is NULL.
+//
+// # Safety
+// `completion` is NULL or an unanswered completion from a callback;
+// `assertion` is NULL or NUL-terminated.
+paytrim_auth_error *paytrim_auth_assertion_complete(paytrim_auth_assertion_completion *completion,
+                                                    const char *assertion);
+
+// Answers an assertion request with a failure: the token fetch fails with
+// `PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT` and a message that includes
+// `message` (NULL for none; keep secrets out of it). Frees `completion`.
+//
+// # Safety
+// As for `paytrim_auth_assertion_complete`.
+paytrim_auth_error *paytrim_auth_assertion_fail(paytrim_auth_assertion_completion *completion,
+                                                const char *message);
+
+// A workload-identity credential: the client assertion is the federated
+// token in the file at `path` (as `AZURE_FEDERATED_TOKEN_FILE` names it),
+// re-read when the file changes and at least every 5 minutes. The file is
+// read now: unreadable or empty is an error naming the path.
+//
+// # Safety
+// `path` is NULL or NUL-terminated; `out_credential` is NULL or writable.
+paytrim_auth_error *paytrim_auth_credential_from_federated_token_file(const char *path,
+                                                                      paytrim_auth_credential **out_credential);
+
+// Sets a credential option. Certificate credentials: `signing_algorithm`
+// (`PS256`, the default, or `RS256`, which adds `x5t`) and
+// `send_certificate_chain` (`true`/`false`: send the chain as `x5c`, for
+// subject name + issuer registration). Other kinds have no options. An
+// unknown key or bad value is refused and changes nothing; clients already
+// made are not affected.
+//
+// # Safety
+// `credential` is NULL or live and not used by another thread during the
+// call; `key` and `value` are NULL or NUL-terminated.
+paytrim_auth_error *paytrim_auth_credential_set(paytrim_auth_credential *credential,
+                                                const char *key,
+                                                const char *value);
+
+// Frees a credential. NULL is accepted. Clients made from it keep working.
+//
+// # Safety
+// `credential` is NULL or a credential from this library, not yet freed.
+void paytrim_auth_credential_free(paytrim_auth_credential *credential);
+
+// Creates a client for `client_id` with `credential` (not consumed: the
+// client keeps its own reference) and `config` (NULL for the defaults;
+// copied). Sends no request. Writes the new client to `*out_client`.
+//
+// # Safety
+// `client_id` is NULL or NUL-terminated; `credential` and `config` are NULL
+// or live; `out_client` is NULL or writable.
+paytrim_auth_error *paytrim_auth_client_new_with_credential(const char *client_id,
+                                                            const paytrim_auth_credential *credential,
+                                                            const paytrim_auth_config *config,
+                                                            paytrim_auth_client **out_client);
+
+// Creates a client from the environment: `PAYTRIM_*` variables first, then
+// `AZURE_*` (`AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_CLIENT_SECRET`,
+// `AZURE_CLIENT_CERTIFICATE_PATH`, `AZURE_CLIENT_CERTIFICATE_PASSWORD`,
+// `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`, `AZURE_FEDERATED_TOKEN_FILE`,
+// `AZURE_AUTHORITY_HOST`), on top of `config` (NULL for the defaults; the
+// environment's tenant and authority replace its own). The credential is
+// chosen from what is set, never by trying; exactly one kind must be set.
+// Errors name the variables that are missing or conflict. Sends no request.
+//
+// # Safety
+// `config` is NULL or live; `out_client` is NULL or writable.
+paytrim_auth_error *paytrim_auth_client_new_from_environment(const paytrim_auth_config *config,
+                                                             paytrim_auth_client **out_client);
 
 // The error's category, one of `PAYTRIM_AUTH_ERROR_*`; 0 for NULL.
 uint32_t paytrim_auth_error_code(const paytrim_auth_error *error);

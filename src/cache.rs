@@ -123,7 +123,7 @@ fn prune(map: &mut HashMap<CacheKey, Arc<Slot>>) {
     let now = Instant::now();
     let unheld_and_dead = |s: &Arc<Slot>| {
         Arc::strong_count(s) == 1
-            && s.token.load().as_ref().map_or(true, |t| t.expires_at() <= now)
+            && s.token.load().as_ref().is_none_or(|t| t.expires_at() <= now)
             && s.state.lock().fetching().is_none()
     };
     map.retain(|_, s| !unheld_and_dead(s));

@@ -72,6 +72,13 @@ impl Client {
         Client::new(&id.to_string(), Credential::managed_identity(id), config)
     }
 
+    /// A client configured from `PAYTRIM_*` and then `AZURE_*` environment
+    /// variables on top of `config` (see `environment`).
+    pub fn from_environment(config: &ClientConfig) -> Result<Client, Error> {
+        let env = crate::environment::from_environment(config)?;
+        Client::new(&env.client_id, env.credential, &env.config)
+    }
+
     /// A client with a secret and the default configuration (tenant `common`,
     /// Microsoft Graph scope).
     pub fn with_secret(client_id: &str, secret: &str) -> Result<Client, Error> {

@@ -194,7 +194,7 @@ impl Fetcher {
                 None => self.policy.backoff(attempt),
             };
             let attempts_spent = attempt >= self.policy.max_attempts
-                && !self.source.retry_window(&err).is_some_and(|window| start.elapsed() < window);
+                && self.source.retry_window(&err).is_none_or(|window| start.elapsed() >= window);
             let give_up = !self.source.is_retryable(&err)
                 || attempts_spent
                 || wait > self.policy.max_retry_after

@@ -21,6 +21,7 @@ mod cache;
 mod client;
 mod config;
 mod credentials;
+pub mod environment;
 mod error;
 mod fetch;
 mod fetch_pool;
@@ -44,7 +45,10 @@ pub use config::{
     ClientAuth, ClientConfig, ProxySetting, TlsRoots, CONFIG_KEYS, DEFAULT_AUTHORITY_HOST, DEFAULT_SCOPE,
     DEFAULT_TENANT,
 };
-pub use credentials::{Credential, ManagedIdentityId};
+pub use credentials::{
+    AssertionCallback, AssertionCompletion, AssertionProvider, AssertionRequest, CertificateCredential, Credential,
+    FederatedTokenFile, ManagedIdentityId, SigningAlgorithm,
+};
 pub use error::{Error, ErrorCode, OAuthDetails};
 pub use fetch_pool::MAX_CONCURRENT_FETCHES;
 pub use secret::Secret;

@@ -20,9 +20,49 @@ fn bad(msg: impl Into<String>) -> Response {
 #[derive(Deserialize)]
 struct NewClient {
     client_id: String,
-    client_secret: String,
+    #[serde(default)]
+    client_secret: Option<String>,
     #[serde(default)]
     expired: bool,
+    /// PEM certificate: the client authenticates with assertions signed by its key.
+    #[serde(default)]
+    certificate_pem: Option<String>,
+    /// Federated identity credential: `iss` and `sub` of accepted tokens.
+    #[serde(default)]
+    federated_issuer: Option<String>,
+    #[serde(default)]
+    federated_subject: Option<String>,
+}
+
+fn add_client(shared: &Shared, c: NewClient) -> Response {
+    let cert =
+        match c.certificate_pem.as_deref().map(|p| crate::assertion::RegisteredCert::from_pem_or_der(p.as_bytes())) {
+            Some(Err(e)) => return bad(format!("certificate_pem: {e}")),
+            Some(Ok(cert)) => Some(cert),
+            None => None,
+        };
+    let federated = match (c.federated_issuer, c.federated_subject) {
+        (Some(issuer), Some(subject)) => Some(crate::assertion::FederatedRecord {
+            issuer,
+            subject,
+            audience: crate::assertion::FEDERATED_AUDIENCE.to_owned(),
+        }),
+        (None, None) => None,
+        _ => return bad("federated_issuer and federated_subject go together"),
+    };
+    if c.client_secret.is_none() && cert.is_none() && federated.is_none() {
+        return bad("give client_secret, certificate_pem, or federated_issuer + federated_subject");
+    }
+    let mut st = shared.lock();
+    let secret = c.client_secret.unwrap_or_else(|| crate::util::uuid_v4() + &crate::util::uuid_v4());
+    st.clients.insert(c.client_id.clone(), Client { secret, expired: c.expired });
+    if let Some(cert) = cert {
+        st.assertions.certs.entry(c.client_id.clone()).or_default().push(cert);
+    }
+    if let Some(f) = federated {
+        st.assertions.federated.entry(c.client_id).or_default().push(f);
+    }
+    ok()
 }
 
 pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
@@ -59,10 +99,7 @@ pub(crate) fn handle(shared: &Shared, req: &Request) -> Response {
             Err(e) => bad(e),
         },
         ("clients", _, true) => match serde_json::from_slice::<NewClient>(&req.body) {
-            Ok(c) if !c.client_id.is_empty() => {
-                shared.lock().clients.insert(c.client_id, Client { secret: c.client_secret, expired: c.expired });
-                ok()
-            }
+            Ok(c) if !c.client_id.is_empty() => add_client(shared, c),
             Ok(_) => bad("client_id must not be empty"),
             Err(e) => bad(format!("invalid client: {e}")),
         },

@@ -34,7 +34,7 @@ pub(crate) struct OAuthError {
     pub message: String,
 }
 
-fn err(status: u16, error: &'static str, code: u32, message: impl Into<String>) -> OAuthError {
+pub(crate) fn err(status: u16, error: &'static str, code: u32, message: impl Into<String>) -> OAuthError {
     OAuthError { status, error, code, message: message.into() }
 }
 
@@ -163,7 +163,10 @@ fn record_of(req: &Request, scheme: &str, tenant: &Option<String>, p: &Parsed) -
         _ => (None, None),
     };
     let post = field(&p.form, "client_secret").is_some();
+    let assertion = field(&p.form, "client_assertion").is_some();
     let client_auth = match (p.basic.is_some(), post) {
+        _ if assertion && (post || p.basic.is_some()) => Some(ClientAuth::Both),
+        _ if assertion => Some(ClientAuth::ClientAssertion),
         (true, true) => Some(ClientAuth::Both),
         (true, false) => Some(ClientAuth::ClientSecretBasic),
         (false, true) => Some(ClientAuth::ClientSecretPost),
@@ -210,6 +213,7 @@ fn validate(
     flavour: Flavour,
     tenant: Option<&str>,
     p: &Parsed,
+    token_url: &str,
 ) -> Result<Issued, OAuthError> {
     if req.method != "POST" {
         return Err(err(
@@ -324,29 +328,50 @@ fn validate(
             ),
         )
     })?;
-    let secret = secret.filter(|s| !s.is_empty()).ok_or_else(|| {
-        err(
-            401,
-            "invalid_client",
-            7000216,
-            "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
-        )
-    })?;
-    if secret != client.secret {
-        return Err(err(
-            401,
-            "invalid_client",
-            7000215,
-            format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
-        ));
-    }
-    if client.expired {
-        return Err(err(
-            401,
-            "invalid_client",
-            7000222,
-            format!("The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."),
-        ));
+    if let Some(assertion) = field(&p.form, "client_assertion") {
+        if p.basic.is_some() || form_secret.is_some() {
+            return Err(err(
+                400,
+                "invalid_request",
+                90014,
+                "The request used more than one client authentication method (client_assertion and client_secret). Only one client authentication method may be used per request.",
+            ));
+        }
+        let kind = field(&p.form, "client_assertion_type").unwrap_or("");
+        if kind != crate::assertion::ASSERTION_TYPE {
+            return Err(err(
+                400,
+                "invalid_request",
+                50027,
+                format!("Invalid client_assertion_type '{kind}'; expected '{}'.", crate::assertion::ASSERTION_TYPE),
+            ));
+        }
+        shared.lock().assertions.validate(client_id, assertion, token_url)?;
+    } else {
+        let secret = secret.filter(|s| !s.is_empty()).ok_or_else(|| {
+            err(
+                401,
+                "invalid_client",
+                7000216,
+                "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+            )
+        })?;
+        if secret != client.secret {
+            return Err(err(
+                401,
+                "invalid_client",
+                7000215,
+                format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
+            ));
+        }
+        if client.expired {
+            return Err(err(
+                401,
+                "invalid_client",
+                7000222,
+                format!("The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."),
+            ));
+        }
     }
 
     // Scope.
@@ -531,7 +556,8 @@ pub(crate) fn handle(
         }
         None => None,
     };
-    let resp = resp.unwrap_or_else(|| match validate(shared, req, flavour, tenant.as_deref(), &parsed) {
+    let token_url = format!("{scheme}://{}{}", req.header("host").unwrap_or(""), req.path);
+    let resp = resp.unwrap_or_else(|| match validate(shared, req, flavour, tenant.as_deref(), &parsed, &token_url) {
         Ok(is) => {
             issued = true;
             success(shared, &is)

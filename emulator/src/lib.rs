@@ -14,6 +14,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod assertion;
 mod control;
 mod discovery;
 mod entra;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use assertion::{FederatedRecord, ASSERTION_TYPE, FEDERATED_AUDIENCE};
 pub use faults::{Fault, FaultKind};
 pub use managed_identity::{
     ManagedIdentity, APP_SERVICE_API_VERSION, APP_SERVICE_PATH, DEFAULT_IDENTITY_HEADER, IMDS_API_VERSION, IMDS_PATH,
@@ -164,6 +166,13 @@ impl EmulatorBuilder {
         emu.threads.push(server::spawn_listener(shared, http, server::Scheme::Http, None)?);
         Ok(emu)
     }
+}
+
+/// A secret nobody knows, for clients that authenticate otherwise.
+fn random_secret() -> String {
+    let mut r = [0u8; 24];
+    util::random_bytes(&mut r);
+    util::hex(&r)
 }
 
 fn write_temp_ca(pem: &str) -> io::Result<PathBuf> {
@@ -346,6 +355,34 @@ impl Emulator {
     pub fn add_client(&self, id: impl Into<String>, secret: impl Into<String>) {
         self.shared.lock().clients.insert(id.into(), Client { secret: secret.into(), expired: false });
     }
+    /// Register (or replace) a client that authenticates with a certificate
+    /// (PEM or DER; RSA): assertions are checked against it. Registering
+    /// again adds another certificate (key rollover).
+    pub fn add_certificate_client(&self, id: impl Into<String>, certificate: &[u8]) -> Result<(), String> {
+        let cert = assertion::RegisteredCert::from_pem_or_der(certificate)?;
+        let id = id.into();
+        let mut st = self.shared.lock();
+        st.clients.entry(id.clone()).or_insert_with(|| Client { secret: random_secret(), expired: false });
+        st.assertions.certs.entry(id).or_default().push(cert);
+        Ok(())
+    }
+
+    /// Register (or extend) a client with a federated identity credential:
+    /// it accepts, as client assertion, a token with this `iss` and `sub`
+    /// and `aud` = [`FEDERATED_AUDIENCE`] (the token's signature is not
+    /// checked).
+    pub fn add_federated_client(&self, id: impl Into<String>, issuer: &str, subject: &str) {
+        let id = id.into();
+        let record = FederatedRecord {
+            issuer: issuer.to_owned(),
+            subject: subject.to_owned(),
+            audience: FEDERATED_AUDIENCE.to_owned(),
+        };
+        let mut st = self.shared.lock();
+        st.clients.entry(id.clone()).or_insert_with(|| Client { secret: random_secret(), expired: false });
+        st.assertions.federated.entry(id).or_default().push(record);
+    }
+
     /// Register (or replace) a client whose secret is expired.
     pub fn add_expired_client(&self, id: impl Into<String>, secret: impl Into<String>) {
         self.shared.lock().clients.insert(id.into(), Client { secret: secret.into(), expired: true });

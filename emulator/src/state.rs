@@ -131,7 +131,9 @@ pub enum ClientAuth {
     ClientSecretPost,
     /// `Authorization: Basic ...`.
     ClientSecretBasic,
-    /// Both at once (rejected).
+    /// `client_assertion_type` + `client_assertion` (certificate or federated).
+    ClientAssertion,
+    /// Several at once (rejected).
     Both,
 }
 
@@ -198,6 +200,8 @@ pub(crate) struct State {
     pub clients: HashMap<String, Client>,
     /// Managed identities and the managed-identity endpoints' settings.
     pub managed: crate::managed_identity::Registry,
+    /// Certificates and federated credentials of assertion clients.
+    pub assertions: crate::assertion::Registry,
 }
 
 impl State {
@@ -212,6 +216,7 @@ impl State {
             tokens_issued: 0,
             clients,
             managed: crate::managed_identity::Registry::default(),
+            assertions: crate::assertion::Registry::default(),
         }
     }
 

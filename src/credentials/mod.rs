@@ -27,8 +27,22 @@
 //!   retry rules) implement [`TokenSource`] themselves and are returned from
 //!   [`Credential::token_source`]; `client.rs` and `fetch.rs` do not change.
 
+mod assertion;
+mod certificate;
+mod jwt_bearer;
 pub(crate) mod managed_identity;
 mod secret;
+mod workload_identity;
+
+pub use assertion::{AssertionCallback, AssertionCompletion, AssertionProvider, AssertionRequest};
+pub use certificate::{CertificateCredential, SigningAlgorithm};
+pub use workload_identity::FederatedTokenFile;
+
+/// Whether `text` has the shape of a compact JWT; says what is wrong, never
+/// what the text is.
+pub(crate) fn check_assertion_shape(text: &str) -> Result<(), String> {
+    jwt_bearer::check_compact_jwt(text)
+}
 
 pub use managed_identity::ManagedIdentityId;
 
@@ -37,6 +51,7 @@ use crate::error::Error;
 use crate::fetch::TokenSource;
 use crate::secret::Secret;
 use crate::token_endpoint::TokenEndpoint;
+use jwt_bearer::JwtBearer;
 use once_cell::sync::Lazy;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -50,6 +65,12 @@ pub enum Credential {
     ClientSecret(Secret),
     /// An Azure managed identity (IMDS or App Service): no stored credential.
     ManagedIdentity(ManagedIdentityId),
+    /// A certificate and its private key: a freshly signed assertion per request.
+    Certificate(CertificateCredential),
+    /// An application callback that supplies a signed assertion per request.
+    AssertionCallback(AssertionCallback),
+    /// A federated token read from a file (workload identity federation).
+    WorkloadIdentity(FederatedTokenFile),
 }
 
 /// What one credential adds to a token-endpoint request, for one attempt.
@@ -87,11 +108,30 @@ impl Credential {
         Credential::ManagedIdentity(id)
     }
 
+    /// A certificate credential from a PEM or PKCS#12 file (see
+    /// [`CertificateCredential::from_file`]).
+    pub fn certificate_file(path: impl AsRef<std::path::Path>, password: Option<&str>) -> Result<Self, Error> {
+        CertificateCredential::from_file(path, password).map(Credential::Certificate)
+    }
+
+    /// An assertion callback answering by returning (see [`AssertionCallback::from_fn`]).
+    pub fn assertion_fn(f: impl Fn(&AssertionRequest) -> Result<String, String> + Send + Sync + 'static) -> Self {
+        Credential::AssertionCallback(AssertionCallback::from_fn(f))
+    }
+
+    /// A federated token file (checked now; re-read as it rotates).
+    pub fn federated_token_file(path: impl Into<std::path::PathBuf>) -> Result<Self, Error> {
+        FederatedTokenFile::new(path).map(Credential::WorkloadIdentity)
+    }
+
     /// A short name of the kind, for messages and the cache key.
     pub fn kind(&self) -> &'static str {
         match self {
             Credential::ClientSecret(_) => "client_secret",
             Credential::ManagedIdentity(_) => "managed_identity",
+            Credential::Certificate(_) => "certificate",
+            Credential::AssertionCallback(_) => "assertion_callback",
+            Credential::WorkloadIdentity(_) => "workload_identity",
         }
     }
 
@@ -107,6 +147,9 @@ impl Credential {
             // Ids are not secrets; the kind of id matters (a client id and an
             // object id may look alike).
             Credential::ManagedIdentity(id) => h.update(id.to_string().as_bytes()),
+            Credential::Certificate(c) => h.update(c.thumbprint_sha256()),
+            Credential::AssertionCallback(c) => h.update(c.id().to_le_bytes()),
+            Credential::WorkloadIdentity(f) => h.update(f.path().as_os_str().as_encoded_bytes()),
         }
         h.finalize().into()
     }
@@ -117,6 +160,8 @@ impl Credential {
             Credential::ClientSecret(s) if s.is_empty() => Err(Error::invalid_argument("client_secret is empty")),
             Credential::ClientSecret(_) => Ok(()),
             Credential::ManagedIdentity(id) => id.validate(),
+            Credential::Certificate(c) => c.check_validity(),
+            Credential::AssertionCallback(_) | Credential::WorkloadIdentity(_) => Ok(()),
         }
     }
 
@@ -124,6 +169,7 @@ impl Credential {
     /// credential and `config`.
     pub(crate) fn token_source(&self, client_id: &str, config: &ClientConfig) -> Result<Box<dyn TokenSource>, Error> {
         let scope = config.scope_param();
+        let audience = config.token_endpoint();
         let auth: Box<dyn ClientAuthentication> = match self {
             Credential::ClientSecret(s) => {
                 Box::new(secret::SecretAuthentication::new(client_id, s, &scope, config.client_auth))
@@ -131,6 +177,9 @@ impl Credential {
             Credential::ManagedIdentity(id) => {
                 return Ok(Box::new(managed_identity::ManagedIdentitySource::new(id, config)?))
             }
+            Credential::Certificate(c) => Box::new(JwtBearer::new(client_id, &scope, &audience, c.clone())),
+            Credential::AssertionCallback(c) => Box::new(JwtBearer::new(client_id, &scope, &audience, c.clone())),
+            Credential::WorkloadIdentity(f) => Box::new(JwtBearer::new(client_id, &scope, &audience, f.clone())),
         };
         Ok(Box::new(TokenEndpoint::new(config, auth)?))
     }
@@ -141,6 +190,9 @@ impl fmt::Debug for Credential {
         match self {
             Credential::ClientSecret(_) => f.write_str("ClientSecret(<redacted>)"),
             Credential::ManagedIdentity(id) => write!(f, "ManagedIdentity({id})"),
+            Credential::Certificate(c) => write!(f, "Certificate({c:?})"),
+            Credential::AssertionCallback(c) => write!(f, "{c:?}"),
+            Credential::WorkloadIdentity(w) => write!(f, "{w:?}"),
         }
     }
 }

@@ -20,7 +20,7 @@ use std::ptr;
 /// same authority, tenant, client id, secret and scopes share one cached
 /// token, within the process.
 pub struct paytrim_auth_client {
-    inner: Client,
+    pub(crate) inner: Client,
 }
 
 /// Receives the result of `paytrim_auth_client_get_token_async`. Exactly one

@@ -21,6 +21,7 @@
 mod boundary;
 mod client;
 mod config;
+mod credential;
 mod error;
 mod log;
 mod managed_identity;
@@ -32,6 +33,7 @@ pub mod jni;
 
 pub use client::*;
 pub use config::*;
+pub use credential::*;
 pub use error::*;
 pub use log::*;
 pub use managed_identity::*;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod certs;
+
 use paytrim_auth::{Client, ClientConfig, Credential};
 use paytrim_entra_emulator::Emulator;
 use std::sync::atomic::{AtomicU32, Ordering};
