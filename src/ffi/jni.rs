@@ -45,6 +45,8 @@ struct Cache {
     bridge: GlobalRef,
     /// `static void asyncResult(Object future, String token, long expiresOnUnixMs, Throwable error)`
     async_result: JStaticMethodID,
+    /// `static void logEvent(int level, String message)`
+    log_event: JStaticMethodID,
     /// `com.paytrim.auth.PaytrimAuthException`
     exception: GlobalRef,
     /// `PaytrimAuthException(int code, String message, boolean retryable, int httpStatus,
@@ -71,6 +73,7 @@ struct Memo {
 }
 
 const ASYNC_RESULT_SIG: &str = "(Ljava/lang/Object;Ljava/lang/String;JLjava/lang/Throwable;)V";
+const LOG_EVENT_SIG: &str = "(ILjava/lang/String;)V";
 const EXCEPTION_CTOR_SIG: &str = "(ILjava/lang/String;ZILjava/lang/String;Ljava/lang/String;[ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;J)V";
 
 /// Why an entry point failed.
@@ -292,11 +295,13 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_init<'local>(
             return Err(Error::invalid_argument("init: class is null").into());
         }
         let async_result = env.get_static_method_id(&bridge, "asyncResult", ASYNC_RESULT_SIG)?;
+        let log_event = env.get_static_method_id(&bridge, "logEvent", LOG_EVENT_SIG)?;
         let exception_ctor = env.get_method_id(&exception, "<init>", EXCEPTION_CTOR_SIG)?;
         let cache = Cache {
             vm: env.get_java_vm()?,
             bridge: env.new_global_ref(&bridge)?,
             async_result,
+            log_event,
             exception: env.new_global_ref(&exception)?,
             exception_ctor,
         };
@@ -520,6 +525,73 @@ fn complete_async(future: GlobalRef, result: Result<&AccessToken, &Error>) {
         let _ = env.exception_clear();
     }
     drop(future);
+}
+
+// ---------------------------------------------------------------- logging
+
+/// `static native void setLogLevel(int level)`: the core's log events at
+/// `level` (1 error .. 5 trace) and more severe go to `NativeBridge.logEvent`
+/// (which queues them for the user's logger); 0 turns logging off.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_setLogLevel<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    level: jint,
+) {
+    boundary(&mut env, (), |_| {
+        if level == 0 {
+            crate::log::set_sink(crate::log::Level::Error, None);
+            return Ok(());
+        }
+        let level = u32::try_from(level)
+            .ok()
+            .and_then(crate::log::Level::from_u32)
+            .ok_or_else(|| Error::invalid_argument(format!("log level {level} is not 0 (off) or 1..5")))?;
+        cache()?;
+        crate::log::set_sink(level, Some(Arc::new(log_to_java)));
+        Ok(())
+    })
+}
+
+/// `static native void setLogPii(boolean enabled)`
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_setLogPii<'local>(
+    _env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    enabled: jni::sys::jboolean,
+) {
+    crate::log::set_include_pii(enabled != 0);
+}
+
+/// The log sink: hands one event to `NativeBridge.logEvent` on this thread
+/// (a Java thread inside a call, or a library thread, attached once as a
+/// daemon). The Java side only queues it, so the library never waits for the
+/// user's logger. Never lets a Java exception or a panic escape.
+fn log_to_java(level: crate::log::Level, message: &str) {
+    let Some(c) = CACHE.get() else { return };
+    let Ok(mut env) = attach_for_callbacks(&c.vm) else { return };
+    let env: &mut JNIEnv = &mut env;
+    if env.exception_check().unwrap_or(true) {
+        // A Java exception is pending on this thread (an entry point failing): calling
+        // into Java now is not allowed. Drop the event rather than the exception.
+        return;
+    }
+    let _ = env.with_local_frame(4, |env| -> JResult<()> {
+        let text = env.new_string(message)?;
+        let args = [JValue::Int(level.as_u32() as jint).as_jni(), JValue::Object(&text).as_jni()];
+        let class: &JClass = c.bridge.as_obj().into();
+        // SAFETY: the method id was looked up on this class with LOG_EVENT_SIG, and
+        // `args` matches it.
+        unsafe {
+            env.call_static_method_unchecked(class, c.log_event, ReturnType::Primitive(Primitive::Void), &args)?;
+        }
+        Ok(())
+    });
+    if env.exception_check().unwrap_or(false) {
+        // logEvent catches everything; this is an OutOfMemoryError. The caller's own
+        // work must not see it.
+        let _ = env.exception_clear();
+    }
 }
 
 /// The JNIEnv of this thread, attaching it once for the rest of its life.

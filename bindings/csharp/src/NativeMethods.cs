@@ -49,6 +49,16 @@ namespace Paytrim.Auth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr paytrim_auth_client_refresh_token_async(PaytrimAuthClientHandle client, TokenCallback callback, IntPtr userData);
 
+        // ---- logging ----
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void LogCallback(IntPtr userData, uint level, IntPtr message);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_set_log_callback(uint level, LogCallback callback, IntPtr userData);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void paytrim_auth_set_log_pii([MarshalAs(UnmanagedType.I1)] bool enabled);
+
         // ---- config ----
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr paytrim_auth_config_new();

@@ -24,6 +24,35 @@ namespace Paytrim.Auth
         }
 
         /// <summary>
+        /// Sends the library's diagnostic events at <paramref name="level"/> and more severe ones to
+        /// <paramref name="logger"/>, process-wide; null turns logging off. Replaces any previous
+        /// logger. Events: cache misses, each fetch attempt's start and end (duration,
+        /// client-request-id), retries with reason and delay, throttling, background refreshes, fork
+        /// detection. Messages never contain a secret or a token; tenant and client ids only after
+        /// <see cref="SetLogPii"/>(true).
+        /// <para>The library never waits for the logger: events are queued (up to 4,096) and
+        /// delivered in order on one background thread, <c>paytrim-auth-log</c>. If the logger falls
+        /// behind, further events are dropped and the next delivered event is preceded by a
+        /// <see cref="PaytrimAuthLogLevel.Warn"/> saying how many. Exceptions it throws are caught
+        /// and ignored. The wrapper keeps the delegate alive.</para>
+        /// </summary>
+        public static void SetLogger(Action<PaytrimAuthLogLevel, string> logger, PaytrimAuthLogLevel level = PaytrimAuthLogLevel.Info)
+        {
+            PaytrimAuthLog.Set(logger, level);
+        }
+
+        /// <summary>
+        /// Whether log messages may include tenant ids, client ids and full error messages (which
+        /// name the token endpoint, and with it the tenant). Off by default. Secrets and tokens are
+        /// never logged either way.
+        /// </summary>
+        public static void SetLogPii(bool enabled)
+        {
+            EnsureLoaded();
+            NativeMethods.paytrim_auth_set_log_pii(enabled);
+        }
+
+        /// <summary>
         /// Loads libpaytrim_auth and checks that it implements <see cref="AbiVersion"/>;
         /// throws <see cref="InvalidOperationException"/> with a clear message otherwise
         /// (again on every call, so the failure is not cached as a type-initializer error).

@@ -200,6 +200,15 @@ final class NativeBridge {
         }
     }
 
+    /** Called by native code for each log event, on the thread where it happened. Never throws. */
+    static void logEvent(int level, String message) {
+        try {
+            LogDispatch.enqueue(level, message);
+        } catch (Throwable ignored) {
+            // OutOfMemoryError: drop the event.
+        }
+    }
+
     // --- natives (src/ffi/jni.rs) ---
 
     static native int abiVersion();
@@ -225,4 +234,8 @@ final class NativeBridge {
     static native void getTokenAsync(long handle, Object asyncCall);
 
     static native void refreshTokenAsync(long handle, Object asyncCall);
+
+    static native void setLogLevel(int level);
+
+    static native void setLogPii(boolean enabled);
 }

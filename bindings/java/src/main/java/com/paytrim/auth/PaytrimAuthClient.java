@@ -73,6 +73,32 @@ public final class PaytrimAuthClient implements AutoCloseable {
     }
 
     /**
+     * Sends the library's diagnostic events at {@code level} and more severe
+     * ones to {@code logger}, process-wide (for this class loader's copy of the
+     * native library); {@code null} turns logging off. Replaces any previous
+     * logger. See {@link PaytrimAuthLogger} for the events and the threading.
+     *
+     * @throws IllegalArgumentException if {@code logger} is not null and {@code level} is null
+     * @throws UnsatisfiedLinkError when the native library cannot be loaded
+     */
+    public static void setLogger(PaytrimAuthLogger logger, PaytrimAuthLogger.Level level) {
+        if (logger != null && level == null) {
+            throw new IllegalArgumentException("level is null");
+        }
+        LogDispatch.set(logger, level);
+    }
+
+    /**
+     * Whether log messages may include tenant ids, client ids and full error
+     * messages (which name the token endpoint, and with it the tenant). Off by
+     * default. Secrets and tokens are never logged either way.
+     */
+    public static void setLogPii(boolean enabled) {
+        NativeBridge.ensureLoaded();
+        NativeBridge.setLogPii(enabled);
+    }
+
+    /**
      * Where this class loader's copy of the native library came from, e.g.
      * {@code /opt/paytrim/libpaytrim_auth.so}, {@code jar resource
      * /native/linux-x86_64/libpaytrim_auth.so (a copy for this class loader)}, or

@@ -22,6 +22,10 @@ public final class JniExercise {
         String id = UUID.randomUUID().toString();
         post(http + "/_emulator/clients", "{\"client_id\":\"" + id + "\",\"client_secret\":\"xs\",\"expired\":false}");
         post(http + "/_emulator/config", "{\"latency_ms\":100}");
+        // Every path below also logs (from Java threads inside calls and from library threads).
+        final java.util.concurrent.atomic.AtomicInteger logged = new java.util.concurrent.atomic.AtomicInteger();
+        PaytrimAuthClient.setLogger((level, message) -> logged.incrementAndGet(), PaytrimAuthLogger.Level.TRACE);
+        PaytrimAuthClient.setLogPii(true);
         try (PaytrimAuthClient c = PaytrimAuthClient.builder(id, "xs").authorityHost(https).caFile(ca)
                 .tenant("contoso.onmicrosoft.com").noProxy().maxAttempts(1).build()) {
             check(c.getCachedToken() == null, "nothing cached");
@@ -79,6 +83,11 @@ public final class JniExercise {
             // Java-side check
         }
         post(http + "/_emulator/config", "{\"latency_ms\":0}");
+        for (int i = 0; i < 500 && logged.get() < 5; i++) {
+            Thread.sleep(10);
+        }
+        check(logged.get() >= 5, "log events delivered: " + logged.get());
+        PaytrimAuthClient.setLogger(null, null);
         System.out.println("JNI-EXERCISE OK");
     }
 
