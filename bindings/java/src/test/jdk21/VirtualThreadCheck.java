@@ -12,6 +12,8 @@
 //         virtual threads cost this machine, as it is loaded now).
 //   fanout  2,000 getTokenAsync() futures on one cold key (latency 300 ms): time from the
 //         first future's completion to the last one's (delivery cost per future).
+//   api   the other blocking calls on a virtual thread: getTokenJson() cold, refreshToken(),
+//         and a failure (a PaytrimAuthException with the caller's stack).
 //   hit   cache-hit getToken() on a virtual thread: ns per call.
 import com.paytrim.auth.AccessToken;
 import com.paytrim.auth.PaytrimAuthClient;
@@ -48,6 +50,7 @@ public class VirtualThreadCheck {
                 case "vt-baseline" -> virtualThreads(args.length > 4 ? Integer.parseInt(args[4]) : 10_000, How.PURE_JAVA);
                 case "hit" -> hit();
                 case "fanout" -> fanout();
+                case "api" -> api();
                 default -> throw new IllegalArgumentException(args[3]);
             }
         } finally {
@@ -257,6 +260,47 @@ public class VirtualThreadCheck {
         System.out.printf("vt_all_done_ms=%.0f%n", ms(all));
         System.out.printf("vt_watchdog_max_late_ms=%.0f%n", ms(maxLate.get()));
         System.out.println("vt_requests=" + requests);
+    }
+
+    static void api() throws Exception {
+        post("/_emulator/config", "{\"latency_ms\":200}");
+        String id = newClient("api-secret");
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread.ofVirtual().start(() -> {
+            try (PaytrimAuthClient c = client(id, "api-secret");
+                 PaytrimAuthClient bad = client(id, "wrong-secret")) {
+                String json = c.getTokenJson();
+                String token = c.getToken().getToken();
+                check(json.startsWith("{\"token_type\":\"Bearer\",\"expires_in\":") && json.contains(token), "json " + json.length());
+                String fresh = c.refreshToken().getToken();
+                check(!fresh.equals(token), "refreshToken() on a virtual thread fetched a new token");
+                check(c.getToken().getToken().equals(fresh), "and cached it");
+                try {
+                    bad.getToken();
+                    check(false, "a wrong secret was accepted");
+                } catch (com.paytrim.auth.PaytrimAuthException e) {
+                    check(e.getCode() == com.paytrim.auth.PaytrimAuthErrorCode.CREDENTIAL_REJECTED, "code " + e.getCode());
+                    boolean callerStack = false;
+                    for (StackTraceElement f : e.getStackTrace()) {
+                        callerStack |= f.getClassName().equals("VirtualThreadCheck");
+                    }
+                    check(callerStack, "the exception carries the caller's stack");
+                }
+                System.out.println("api_requests=" + requestsFor(id));
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }).join();
+        if (failure.get() != null) {
+            failure.get().printStackTrace();
+            System.out.println("vt_failure=" + failure.get());
+        }
+    }
+
+    static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new AssertionError(what);
+        }
     }
 
     static void hit() throws Exception {

@@ -190,17 +190,14 @@ public final class PaytrimAuthClient implements AutoCloseable {
      * {@code {"token_type":"Bearer","expires_in":<seconds left>,"access_token":"..."}}.
      */
     public String getTokenJson() {
-        while (VirtualThreads.current()) {
-            long h = handle.acquire();
-            try {
-                String json = NativeBridge.getCachedTokenJson(h);
-                if (json != null) {
-                    return json;
-                }
-            } finally {
-                handle.release();
+        if (VirtualThreads.current()) {
+            String json = cachedTokenJson();
+            if (json != null) {
+                return json;
             }
-            awaitUnmounted(false); // then read the token it cached
+            AccessToken t = awaitUnmounted(false);
+            json = cachedTokenJson(); // the token just fetched, as the native side writes it
+            return json != null ? json : tokenJson(t); // (unless it was already replaced or expired)
         }
         long h = handle.acquire();
         try {
@@ -208,6 +205,34 @@ public final class PaytrimAuthClient implements AutoCloseable {
         } finally {
             handle.release();
         }
+    }
+
+    private String cachedTokenJson() {
+        long h = handle.acquire();
+        try {
+            return NativeBridge.getCachedTokenJson(h);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** The documented JSON for {@code t} (the native side's format; tokens hold no control characters). */
+    static String tokenJson(AccessToken t) {
+        String token = t.getToken();
+        StringBuilder b = new StringBuilder(token.length() + 64);
+        b.append("{\"token_type\":\"Bearer\",\"expires_in\":").append(Math.max(0, t.getExpiresIn().getSeconds()))
+                .append(",\"access_token\":\"");
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append("\"}").toString();
     }
 
     /**

@@ -92,6 +92,13 @@ class VirtualThreadsIT {
         assertTrue(num(m, "vt_hit_ns") < 5_000, "cache hit on a virtual thread: " + m.get("vt_hit_ns") + " ns");
     }
 
+    @Test
+    void getTokenJsonRefreshTokenAndErrorsOnAVirtualThread() throws Exception {
+        Map<String, String> m = check("api");
+        // getTokenJson (1), refreshToken (1), the wrong secret (1).
+        assertEquals(3, num(m, "api_requests"));
+    }
+
     /** Measurements for the notes (the per-callback attach is pinned down by AsyncCallbackThreadTest). */
     @Test
     void coldPathAndFanOutCosts() throws Exception {
