@@ -381,6 +381,21 @@ paytrim_auth_error *paytrim_auth_credential_set(paytrim_auth_credential *credent
                                                 const char *key,
                                                 const char *value);
 
+// Signs a client assertion with a certificate credential, as a fetch would
+// (fresh `jti`, 10 minutes of validity, the credential's algorithm and
+// options), for `client_id` and `audience` (a token endpoint). For an
+// assertion callback that signs with a certificate this library holds, and
+// for tests. Writes the assertion (owned; free with
+// `paytrim_auth_string_free`, which wipes it) to `*out_assertion`.
+//
+// # Safety
+// `credential` is NULL or live; strings are NULL or NUL-terminated;
+// `out_assertion` is NULL or writable.
+paytrim_auth_error *paytrim_auth_credential_sign_assertion(const paytrim_auth_credential *credential,
+                                                           const char *client_id,
+                                                           const char *audience,
+                                                           char **out_assertion);
+
 // Frees a credential. NULL is accepted. Clients made from it keep working.
 //
 // # Safety

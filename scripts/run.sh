@@ -8,9 +8,14 @@
 #   scripts/run.sh all             # C, Java, C#, Node examples
 #   scripts/run.sh c node          # a chosen set
 #
-# Real credentials: PAYTRIM_CLIENT_ID, PAYTRIM_CLIENT_SECRET, and optionally
-# PAYTRIM_TENANT_ID, PAYTRIM_SCOPE, PAYTRIM_AUTHORITY_HOST, PAYTRIM_TOKEN_URL,
-# PAYTRIM_CA_FILE.
+# Real credentials, read by paytrim_auth_client_new_from_environment (the C
+# example): PAYTRIM_CLIENT_ID, PAYTRIM_TENANT_ID and one credential
+# (PAYTRIM_CLIENT_SECRET, PAYTRIM_CLIENT_CERTIFICATE_PATH [+ _PASSWORD],
+# PAYTRIM_FEDERATED_TOKEN_FILE, PAYTRIM_MANAGED_IDENTITY), or the AZURE_*
+# variables (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET,
+# AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE, ...); optionally
+# PAYTRIM_SCOPE, PAYTRIM_AUTHORITY_HOST, PAYTRIM_TOKEN_URL, PAYTRIM_CA_FILE.
+# See the README's table.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,7 +28,7 @@ cargo build --release --quiet -p paytrim-auth -p paytrim-entra-emulator
 export PAYTRIM_AUTH_LIB="$root/target/release/libpaytrim_auth.so"
 export PAYTRIM_EMULATOR="$root/target/release/paytrim-entra-emulator"
 
-if [[ -z "${PAYTRIM_CLIENT_ID:-}" ]]; then
+if [[ -z "${PAYTRIM_CLIENT_ID:-}${AZURE_CLIENT_ID:-}${PAYTRIM_MANAGED_IDENTITY:-}" ]]; then
     echo "== no PAYTRIM_CLIENT_ID: starting the local Entra emulator" >&2
     coproc EMU { exec "$PAYTRIM_EMULATOR" --exit-on-stdin-eof; }
     read -r ready <&"${EMU[0]}"
@@ -31,6 +36,7 @@ if [[ -z "${PAYTRIM_CLIENT_ID:-}" ]]; then
     field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$ready" "$1"; }
     export PAYTRIM_CLIENT_ID="$(field client_id)" PAYTRIM_CLIENT_SECRET="$(field client_secret)"
     export PAYTRIM_AUTHORITY_HOST="$(field https)" PAYTRIM_CA_FILE="$(field ca_file)"
+    export PAYTRIM_TENANT_ID="${PAYTRIM_TENANT_ID:-contoso.onmicrosoft.com}"
     echo "== emulator at $PAYTRIM_AUTHORITY_HOST" >&2
 fi
 

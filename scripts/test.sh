@@ -12,9 +12,13 @@ need_apt=()
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v gcc >/dev/null || need_apt+=(gcc)
 command -v g++ >/dev/null || need_apt+=(g++)
+# Tests make RSA keys, certificates and PKCS#12 files at run time.
+command -v openssl >/dev/null || need_apt+=(openssl)
+# The interop suite runs a third-party OAuth server (oidc-provider) on Node.
+command -v npm >/dev/null || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
     echo "== installing ${need_apt[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 echo "== building the library and the emulator (release)"
@@ -41,6 +45,12 @@ rust_checks() {
 }
 suite "rust" rust_checks
 suite "c" tests/c/run.sh "$root/target/release" "$PAYTRIM_EMULATOR"
+# The certificate credential against panva's oidc-provider (a real private_key_jwt server), from its lockfile.
+interop() {
+    (cd tests/interop && npm ci --no-audit --no-fund --silent) &&
+        cargo test --locked --test interop -- --ignored
+}
+suite "interop" interop
 # About a minute; PAYTRIM_SOAK_SECONDS=3600 for a long soak, PAYTRIM_SOAK_FORKS=1 to fork every 3 s.
 suite "soak" tests/c/soak.sh "$root/target/release" "$PAYTRIM_EMULATOR"
 for lang in java csharp node; do

@@ -9,7 +9,7 @@
 //! are missing or conflict. See the README's table.
 
 use crate::config::ClientConfig;
-use crate::credentials::{CertificateCredential, Credential};
+use crate::credentials::{CertificateCredential, Credential, ManagedIdentityId};
 use crate::error::Error;
 
 /// Variables read, in the README's order (for docs and tests).
@@ -22,6 +22,7 @@ pub const VARIABLES: &[&str] = &[
     "PAYTRIM_CLIENT_CERTIFICATE_PASSWORD",
     "PAYTRIM_CLIENT_SEND_CERTIFICATE_CHAIN",
     "PAYTRIM_FEDERATED_TOKEN_FILE",
+    "PAYTRIM_MANAGED_IDENTITY",
     "PAYTRIM_SCOPE",
     "PAYTRIM_TOKEN_URL",
     "PAYTRIM_CA_FILE",
@@ -36,7 +37,10 @@ pub const VARIABLES: &[&str] = &[
 ];
 
 /// The credential variables, by kind (suffix after `PAYTRIM_`/`AZURE_`).
-const CREDENTIAL_SUFFIXES: &[&str] = &["CLIENT_SECRET", "CLIENT_CERTIFICATE_PATH", "FEDERATED_TOKEN_FILE"];
+/// Managed identity is asked for explicitly, with `PAYTRIM_MANAGED_IDENTITY`
+/// (Azure's conventions have no variable for it: azure-identity probes).
+const CREDENTIAL_SUFFIXES: &[&str] =
+    &["CLIENT_SECRET", "CLIENT_CERTIFICATE_PATH", "FEDERATED_TOKEN_FILE", "MANAGED_IDENTITY"];
 
 /// What the environment asks for.
 #[derive(Debug)]
@@ -82,20 +86,21 @@ pub fn resolve(base: &ClientConfig, env: &dyn Fn(&str) -> Option<String>) -> Res
         if CREDENTIAL_SUFFIXES.iter().any(|s| get(&format!("PAYTRIM_{s}")).is_some()) { "PAYTRIM" } else { "AZURE" };
     let var = |suffix: &str| format!("{family}_{suffix}");
     let set: Vec<String> = CREDENTIAL_SUFFIXES.iter().map(|s| var(s)).filter(|n| get(n).is_some()).collect();
+    let managed = get("PAYTRIM_MANAGED_IDENTITY").filter(|_| family == "PAYTRIM");
 
     let mut missing = Vec::new();
     let client_id = either("CLIENT_ID").map(|(_, v)| v.trim().to_owned());
-    if client_id.is_none() {
+    if client_id.is_none() && managed.is_none() {
         missing.push("PAYTRIM_CLIENT_ID (or AZURE_CLIENT_ID)".to_owned());
     }
-    if config.is_tenantless() && either("TENANT_ID").is_none() {
+    if config.is_tenantless() && either("TENANT_ID").is_none() && managed.is_none() {
         missing.push("PAYTRIM_TENANT_ID (or AZURE_TENANT_ID)".to_owned());
     }
     if set.is_empty() {
         missing.push(
             "a credential: one of PAYTRIM_CLIENT_SECRET, PAYTRIM_CLIENT_CERTIFICATE_PATH, \
-             PAYTRIM_FEDERATED_TOKEN_FILE (or AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, \
-             AZURE_FEDERATED_TOKEN_FILE)"
+             PAYTRIM_FEDERATED_TOKEN_FILE, PAYTRIM_MANAGED_IDENTITY (or AZURE_CLIENT_SECRET, \
+             AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE)"
                 .to_owned(),
         );
     }
@@ -121,19 +126,24 @@ pub fn resolve(base: &ClientConfig, env: &dyn Fn(&str) -> Option<String>) -> Res
             missing.join("; ")
         )));
     }
+    if let Some(text) = managed {
+        let id =
+            ManagedIdentityId::parse(&text).map_err(|e| bad("PAYTRIM_MANAGED_IDENTITY", e.message().to_owned()))?;
+        return Ok(FromEnvironment { client_id: id.to_string(), credential: Credential::managed_identity(id), config });
+    }
     let client_id = client_id.expect("checked above");
 
     let credential = if let Some(secret) = get(&var("CLIENT_SECRET")) {
         Credential::client_secret(secret)
     } else if let Some(path) = cert_path {
-        let password = get(&var("CLIENT_CERTIFICATE_PASSWORD"));
+        let password = get(&var("CLIENT_CERTIFICATE_PASSWORD")).map(zeroize::Zeroizing::new);
         let send_chain = match get(&var("CLIENT_SEND_CERTIFICATE_CHAIN")) {
             None => false,
             Some(v) => parse_bool(&v).ok_or_else(|| {
                 bad(&var("CLIENT_SEND_CERTIFICATE_CHAIN"), "must be true or false (or 1 or 0)".to_owned())
             })?,
         };
-        let cert = CertificateCredential::from_file(path.trim(), password.as_deref())
+        let cert = CertificateCredential::from_file(path.trim(), password.as_ref().map(|p| p.as_str()))
             .map_err(|e| bad(&var("CLIENT_CERTIFICATE_PATH"), e.message().to_owned()))?;
         Credential::Certificate(cert.with_chain(send_chain))
     } else {
@@ -181,6 +191,21 @@ mod tests {
         .unwrap();
         assert_eq!((r.client_id.as_str(), r.config.tenant.as_str()), ("p", "t2"));
         assert_eq!(r.config.authority_host, "https://login.microsoftonline.us");
+    }
+
+    #[test]
+    fn managed_identity_is_asked_for_explicitly() {
+        let r = run(&[("PAYTRIM_MANAGED_IDENTITY", "system"), ("AZURE_CLIENT_ID", "ignored")]).unwrap();
+        assert_eq!(r.credential.kind(), "managed_identity");
+        let r = run(&[("PAYTRIM_MANAGED_IDENTITY", "11111111-2222-3333-4444-555555555555")]).unwrap();
+        assert!(format!("{:?}", r.credential).contains("11111111-2222-3333-4444-555555555555"));
+        let e = run(&[("PAYTRIM_MANAGED_IDENTITY", "sys"), ("PAYTRIM_CLIENT_ID", "x")]).unwrap_err();
+        assert!(e.message().contains("PAYTRIM_MANAGED_IDENTITY") && e.message().contains("not understood"));
+        let e = run(&[("PAYTRIM_MANAGED_IDENTITY", "system"), ("PAYTRIM_CLIENT_SECRET", "s")]).unwrap_err();
+        assert!(e.message().contains("PAYTRIM_CLIENT_SECRET and PAYTRIM_MANAGED_IDENTITY"), "{}", e.message());
+        // Set by the platform, but not asked for: not managed identity.
+        let e = run(&[("IDENTITY_ENDPOINT", "http://127.0.0.1:1/x")]).unwrap_err();
+        assert!(e.message().contains("missing"), "{}", e.message());
     }
 
     #[test]

@@ -303,6 +303,40 @@ pub unsafe extern "C" fn paytrim_auth_credential_set(
     })
 }
 
+/// Signs a client assertion with a certificate credential, as a fetch would
+/// (fresh `jti`, 10 minutes of validity, the credential's algorithm and
+/// options), for `client_id` and `audience` (a token endpoint). For an
+/// assertion callback that signs with a certificate this library holds, and
+/// for tests. Writes the assertion (owned; free with
+/// `paytrim_auth_string_free`, which wipes it) to `*out_assertion`.
+///
+/// # Safety
+/// `credential` is NULL or live; strings are NULL or NUL-terminated;
+/// `out_assertion` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn paytrim_auth_credential_sign_assertion(
+    credential: *const paytrim_auth_credential,
+    client_id: *const c_char,
+    audience: *const c_char,
+    out_assertion: *mut *mut c_char,
+) -> *mut paytrim_auth_error {
+    run(|| {
+        let out = strings::out(out_assertion, "out_assertion", ptr::null_mut())?;
+        let credential = credential.as_ref().ok_or_else(|| Error::invalid_argument("credential is NULL"))?;
+        let client_id = strings::arg(client_id, "client_id")?;
+        let audience = strings::arg(audience, "audience")?;
+        let Credential::Certificate(cert) = &credential.inner else {
+            return Err(Error::invalid_argument(format!(
+                "only a certificate credential signs assertions; this is a {} credential",
+                credential.inner.kind()
+            )));
+        };
+        let assertion = cert.sign_assertion(client_id, audience)?;
+        *out = strings::owned_or_err(assertion.expose())?;
+        Ok(())
+    })
+}
+
 /// Frees a credential. NULL is accepted. Clients made from it keep working.
 ///
 /// # Safety

@@ -18,6 +18,8 @@ gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_bad_inputs.c" -L"$libdir" -lpa
     -Wl,-rpath,"$libdir" -o "$build/test_bad_inputs"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_managed_identity.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_managed_identity"
+gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_credentials.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_credentials"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_process.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_process"
 gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
@@ -38,6 +40,12 @@ valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp
     --errors-for-leak-kinds=definite,indirect "$build/test_managed_identity"
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_log"
+# Keys and certificates for the credential test, made now (never committed).
+certs="$(mktemp -d)"
+trap 'rm -rf "$certs"; exec {EMU[1]}>&-; wait "$EMU_PID" 2>/dev/null || true' EXIT
+"$root/tests/c/make-certs.sh" "$certs"
+PAYTRIM_TEST_CERTS="$certs" valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$build/test_credentials"
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_bad_inputs" "$root/tests/bad_inputs.tsv"
 
