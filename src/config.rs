@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use crate::secret::Secret;
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 use url::{Host, Url};
@@ -44,7 +45,7 @@ impl TlsRoots {
 }
 
 /// Which HTTP proxy to use.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ProxySetting {
     /// `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY`, minus `NO_PROXY` (default).
     FromEnvironment,
@@ -54,7 +55,7 @@ pub enum ProxySetting {
     Url(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientConfig {
     pub tenant: String,
     /// The scopes, in the order given (the cache key normalizes them).
@@ -85,6 +86,44 @@ pub struct ClientConfig {
     pub identity_header: Option<Secret>,
     /// Managed identity: how long IMDS answering 410 (upgrading) is retried.
     pub imds_upgrade_window: Duration,
+}
+
+/// Shows a proxy URL without its user name and password.
+impl fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxySetting::FromEnvironment => f.write_str("FromEnvironment"),
+            ProxySetting::Disabled => f.write_str("Disabled"),
+            ProxySetting::Url(u) => f.debug_tuple("Url").field(&redact_url(u)).finish(),
+        }
+    }
+}
+
+/// Every field, with URLs shown as [`redact_url`] shows them (no query, no
+/// credentials) and the proxy without its password.
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = |u: &Option<String>| u.as_deref().map(redact_url);
+        f.debug_struct("ClientConfig")
+            .field("tenant", &self.tenant)
+            .field("scopes", &self.scopes)
+            .field("authority_host", &redact_url(&self.authority_host))
+            .field("token_url", &url(&self.token_url))
+            .field("client_auth", &self.client_auth)
+            .field("ca_file", &self.ca_file)
+            .field("tls_roots", &self.tls_roots)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("total_timeout", &self.total_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("refresh_margin", &self.refresh_margin)
+            .field("proxy", &self.proxy)
+            .field("imds_endpoint", &url(&self.imds_endpoint))
+            .field("identity_endpoint", &url(&self.identity_endpoint))
+            .field("identity_header", &self.identity_header)
+            .field("imds_upgrade_window", &self.imds_upgrade_window)
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {
@@ -445,6 +484,17 @@ mod tests {
             let e = c.set("token_url", v).unwrap_err();
             assert!(!e.message().contains("SECRET") && e.message().contains("token_url"), "{}", e.message());
         }
+    }
+
+    #[test]
+    fn debug_hides_proxy_passwords_and_url_queries() {
+        let mut c = ClientConfig::default();
+        c.set("proxy", "http://alice:Pr0xyPa55@proxy.corp:3128").unwrap();
+        c.set("token_url", "https://login.example/t?code=QuerySecret").unwrap();
+        let shown = format!("{c:?} {:?}", c.proxy);
+        assert!(!shown.contains("Pr0xyPa55") && !shown.contains("alice"), "{shown}");
+        assert!(!shown.contains("QuerySecret"), "{shown}");
+        assert!(shown.contains("proxy.corp:3128") && shown.contains("login.example/t?***"), "{shown}");
     }
 
     #[test]

@@ -158,6 +158,9 @@ impl Fetcher {
                 self.who()
             );
             let result = self.source.request_token(&request);
+            // The exchange's frames (request body, TLS plaintext, JSON) were
+            // below this one: overwrite them before anything else runs here.
+            crate::wipe_alloc::scrub_stack();
             crate::log_event!(
                 Level::Debug,
                 "fetch end: attempt {attempt} {} in {} ms, client-request-id {request_id}{}",

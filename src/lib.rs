@@ -37,6 +37,12 @@ mod signals;
 mod token;
 mod token_endpoint;
 mod transport;
+mod wipe_alloc;
+
+/// Wipes every freed heap block of this library (see `wipe_alloc`).
+#[cfg(feature = "wipe-freed-memory")]
+#[global_allocator]
+static WIPE_ON_FREE: wipe_alloc::WipeOnFree = wipe_alloc::WipeOnFree;
 
 pub mod ffi;
 

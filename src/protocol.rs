@@ -46,9 +46,21 @@ pub fn form_encode_value(value: &str, out: &mut String) {
     }
 }
 
-/// `k1=v1&k2=v2`, every key and value form-encoded.
+/// Length of `value` once form-encoded.
+fn form_encoded_len(value: &str) -> usize {
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_' | b' ') { 1 } else { 3 })
+        .sum()
+}
+
+/// `k1=v1&k2=v2`, every key and value form-encoded, in a buffer allocated
+/// once at its final size: growing would leave a partial copy (of a secret)
+/// in the block it moved out of.
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(256);
+    let len = pairs.iter().map(|(k, v)| form_encoded_len(k) + 1 + form_encoded_len(v)).sum::<usize>()
+        + pairs.len().saturating_sub(1);
+    let mut out = String::with_capacity(len);
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
@@ -57,6 +69,7 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
         out.push('=');
         form_encode_value(v, &mut out);
     }
+    debug_assert_eq!(out.len(), len);
     out
 }
 
@@ -74,12 +87,23 @@ pub fn token_request_body(client_id: &str, secret: &Secret, scope: &str, include
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1.
 pub fn basic_authorization(client_id: &str, secret: &Secret) -> Secret {
-    let mut raw = String::new();
+    use zeroize::Zeroizing;
+    // Every buffer is allocated once at its final size and wiped on drop.
+    let raw_len = form_encoded_len(client_id) + 1 + form_encoded_len(secret.expose());
+    let mut raw = Zeroizing::new(String::with_capacity(raw_len));
     form_encode_value(client_id, &mut raw);
     raw.push(':');
     form_encode_value(secret.expose(), &mut raw);
-    let raw = Secret::new(raw);
-    Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw.expose().as_bytes())))
+    const PREFIX: &[u8] = b"Basic ";
+    let b64_len = base64::encoded_len(raw.len(), true).unwrap_or(0);
+    let mut header = vec![0u8; PREFIX.len() + b64_len];
+    header[..PREFIX.len()].copy_from_slice(PREFIX);
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(raw.as_bytes(), &mut header[PREFIX.len()..])
+        .unwrap_or(0);
+    header.truncate(PREFIX.len() + written);
+    // Base64 output is ASCII: this never fails (and an empty header would).
+    Secret::new(String::from_utf8(header).unwrap_or_default())
 }
 
 /// A successful token answer.

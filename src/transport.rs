@@ -100,6 +100,9 @@ impl Transport {
             .timeout(req.timeout)
             .set("Content-Type", "application/x-www-form-urlencoded")
             .set("Accept", "application/json")
+            // No keep-alive: a pooled connection would keep the token answer
+            // in its read buffers (ureq's and rustls's) after the request.
+            .set("Connection", "close")
             .set("client-request-id", req.client_request_id)
             .set("return-client-request-id", "true")
             .set("x-client-SKU", SKU)
@@ -140,7 +143,8 @@ impl Transport {
     /// Sends one GET to `url` (this transport's endpoint plus a query) with
     /// `headers`; answers as [`Transport::post`] does (managed identity).
     pub fn get(&self, url: &str, headers: &[(&str, &str)], timeout: Duration) -> Result<HttpAnswer, Error> {
-        let mut r = self.agent()?.get(url).timeout(timeout).set("Accept", "application/json");
+        let mut r =
+            self.agent()?.get(url).timeout(timeout).set("Accept", "application/json").set("Connection", "close");
         for (name, value) in headers {
             r = r.set(name, value);
         }
