@@ -33,6 +33,11 @@ impl Emulator {
     pub fn ca_file(&self) -> std::path::PathBuf {
         self.ca_file.clone().into()
     }
+    /// The plain listener, `http://127.0.0.1:PORT`: the control API and the
+    /// managed-identity endpoints (IMDS base; App Service at `/msi/token`).
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
     pub fn token_url(&self) -> String {
         format!("{}/{TENANT}/oauth2/v2.0/token", self.https)
     }
