@@ -11,9 +11,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
 
-/// Lifetimes beyond this are cut to it: a token is then refreshed early,
-/// never held past what the server said, and no instant arithmetic overflows.
-pub const MAX_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Lifetimes beyond this (one day, as for Entra's answers) are cut to it: a
+/// token is then refreshed early, never held past what the server said, and
+/// no instant arithmetic overflows.
+const MAX_LIFETIME: Duration = protocol::MAX_TOKEN_LIFETIME;
 
 #[derive(Deserialize)]
 struct RawAnswer {
