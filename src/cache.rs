@@ -101,19 +101,33 @@ impl SlotState {
     }
 }
 
-static REGISTRY: Lazy<Mutex<HashMap<CacheKey, Arc<Slot>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+/// The slots, and the size at which they are next pruned.
+struct Registry {
+    map: HashMap<CacheKey, Arc<Slot>>,
+    prune_at: usize,
+}
+
+static REGISTRY: Lazy<Mutex<Registry>> =
+    Lazy::new(|| Mutex::new(Registry { map: HashMap::new(), prune_at: MAX_UNHELD_SLOTS }));
 
 /// The slot for `key`, shared with every other client of the same key.
+///
+/// O(1) amortized however many clients are alive: a prune (which visits
+/// every slot) runs only once the registry has doubled since the last one,
+/// so the registry holds at most about twice the larger of
+/// [`MAX_UNHELD_SLOTS`] and the number of keys that live clients hold
+/// (plus `MAX_UNHELD_SLOTS / 2` recently used unheld ones).
 pub fn slot(key: CacheKey) -> Arc<Slot> {
-    let mut map = REGISTRY.lock();
-    if let Some(s) = map.get(&key) {
+    let mut reg = REGISTRY.lock();
+    if let Some(s) = reg.map.get(&key) {
         return s.clone();
     }
-    if map.len() >= MAX_UNHELD_SLOTS {
-        prune(&mut map);
+    if reg.map.len() >= reg.prune_at {
+        prune(&mut reg.map);
+        reg.prune_at = (reg.map.len() * 2).max(MAX_UNHELD_SLOTS);
     }
     let s = Arc::new(Slot::default());
-    map.insert(key, s.clone());
+    reg.map.insert(key, s.clone());
     s
 }
 
@@ -134,7 +148,8 @@ fn prune(map: &mut HashMap<CacheKey, Arc<Slot>>) {
         .collect();
     if unheld.len() > MAX_UNHELD_SLOTS / 2 {
         unheld.sort_by_key(|(t, _)| *t);
-        for (_, k) in unheld.into_iter().take(map.len().saturating_sub(MAX_UNHELD_SLOTS / 2)) {
+        let excess = unheld.len() - MAX_UNHELD_SLOTS / 2;
+        for (_, k) in unheld.into_iter().take(excess) {
             map.remove(&k);
         }
     }
@@ -142,7 +157,7 @@ fn prune(map: &mut HashMap<CacheKey, Arc<Slot>>) {
 
 /// How many keys the registry holds (for tests and diagnostics).
 pub fn len() -> usize {
-    REGISTRY.lock().len()
+    REGISTRY.lock().map.len()
 }
 
 #[cfg(test)]
