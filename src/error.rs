@@ -88,6 +88,10 @@ pub struct OAuthDetails {
     pub timestamp: Option<String>,
 }
 
+/// Shorter texts are not redacted by [`Error::redacting`]: hiding every `a`
+/// of a message would hide the message, not a secret.
+const MIN_REDACTED_LEN: usize = 6;
+
 /// A failure, with everything known about it. Boxed, so a `Result` stays
 /// one pointer wide on the success path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,6 +144,29 @@ impl Error {
 
     pub(crate) fn with_client_request_id(mut self, id: &str) -> Self {
         self.0.client_request_id = Some(id.to_owned());
+        self
+    }
+
+    /// Replaces every occurrence of each of `needles` (texts this request
+    /// sent that must not be shown: the secret and its encodings) in the
+    /// message and the server's OAuth details with `***`. A hostile or
+    /// broken server may echo the request into its error description.
+    pub(crate) fn redacting(mut self, needles: &[&str]) -> Self {
+        let scrub = |text: &mut String| {
+            for n in needles.iter().filter(|n| n.len() >= MIN_REDACTED_LEN) {
+                if text.contains(*n) {
+                    *text = text.replace(*n, "***");
+                }
+            }
+        };
+        scrub(&mut self.0.message);
+        let o = &mut self.0.oauth;
+        for field in [&mut o.error, &mut o.error_description, &mut o.trace_id, &mut o.correlation_id, &mut o.timestamp]
+            .into_iter()
+            .flatten()
+        {
+            scrub(field);
+        }
         self
     }
 

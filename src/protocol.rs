@@ -106,6 +106,79 @@ pub fn basic_authorization(client_id: &str, secret: &Secret) -> Secret {
     Secret::new(String::from_utf8(header).unwrap_or_default())
 }
 
+/// The sensitive texts of a request, in every form a server could echo
+/// them: each credential field of the form (`client_secret`,
+/// `client_assertion`) as sent and decoded, and the `Authorization` value with
+/// and without its scheme.
+pub fn sensitive_parts(body: &Secret, authorization: Option<&Secret>) -> Vec<Secret> {
+    let mut out = Vec::new();
+    let mut client_id = Secret::new("");
+    let mut secret = None;
+    for pair in body.expose().split('&') {
+        if let Some((k, v)) = pair.split_once('=') {
+            match k {
+                "client_id" => client_id = form_decode_value(v),
+                "client_secret" if !v.is_empty() => secret = Some(form_decode_value(v)),
+                "client_assertion" if !v.is_empty() => {
+                    out.push(Secret::new(v));
+                    out.push(form_decode_value(v));
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(auth) = authorization {
+        out.push(auth.clone());
+        if let Some((_, credentials)) = auth.expose().split_once(' ') {
+            out.push(Secret::new(credentials));
+            // Basic: base64(urlencode(id) ":" urlencode(secret)).
+            let raw = base64::engine::general_purpose::STANDARD.decode(credentials).unwrap_or_default();
+            let raw = Secret::new(String::from_utf8_lossy(&raw).into_owned());
+            if let Some((id, s)) = raw.expose().split_once(':') {
+                client_id = form_decode_value(id);
+                secret = secret.or_else(|| Some(form_decode_value(s)));
+            }
+        }
+    }
+    // The secret in every form: as is, form-encoded, and as Basic credentials.
+    if let Some(secret) = secret {
+        let mut encoded = String::new();
+        form_encode_value(secret.expose(), &mut encoded);
+        let basic = basic_authorization(client_id.expose(), &secret);
+        if let Some((_, credentials)) = basic.expose().split_once(' ') {
+            out.push(Secret::new(credentials));
+        }
+        out.push(Secret::new(encoded));
+        out.push(basic);
+        out.push(secret);
+    }
+    out
+}
+
+/// Decodes one `application/x-www-form-urlencoded` value (`+` is a space,
+/// `%XX` a byte); malformed escapes stay as they are.
+fn form_decode_value(v: &str) -> Secret {
+    let b = v.as_bytes();
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(b.len()));
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Secret::new(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// A successful token answer.
 #[derive(Debug)]
 pub struct TokenAnswer {
@@ -248,8 +321,8 @@ fn classify_failure(answer: &HttpAnswer, cx: &Context<'_>) -> Error {
     let retry_after = answer.retry_after.as_deref().and_then(parse_retry_after);
     let oauth = raw
         .map(|r| OAuthDetails {
-            error: r.error.filter(|s| !s.is_empty()),
-            error_description: r.error_description,
+            error: r.error.filter(|s| !s.is_empty()).map(|e| hide_tokens(&e)),
+            error_description: r.error_description.map(|d| hide_tokens(&d)),
             error_codes: r.error_codes,
             trace_id: r.trace_id,
             correlation_id: r.correlation_id,
@@ -311,6 +384,34 @@ fn classify_failure(answer: &HttpAnswer, cx: &Context<'_>) -> Error {
         err = err.with_oauth(o);
     }
     err
+}
+
+/// `text` with every JWT-shaped word (three base64url parts joined by dots,
+/// such as an access token or an assertion a server echoes) replaced by
+/// `<token>`. Entra's error descriptions never need one.
+fn hide_tokens(text: &str) -> String {
+    let is_b64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let parts: Vec<&str> = word.split('.').collect();
+        if parts.len() == 3 && parts.iter().all(|p| p.len() >= 8) && word.len() >= 40 {
+            out.push_str("<token>");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_b64url(c) || c == '.' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// A short description of a body that is not what we expected, never its text
@@ -512,6 +613,29 @@ mod tests {
             truncated: false,
         };
         assert_eq!(interpret(&a, &CX).unwrap_err().retry_after(), Some(MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn echoed_tokens_are_hidden_in_error_texts() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJhcGk6Ly94In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+        assert_eq!(hide_tokens(&format!("token {jwt} refused.")), "token <token> refused.");
+        assert_eq!(
+            hide_tokens("AADSTS7000215: Invalid client secret. Trace ID: a.b.c"),
+            "AADSTS7000215: Invalid client secret. Trace ID: a.b.c"
+        );
+    }
+
+    #[test]
+    fn sensitive_parts_cover_every_form_of_the_secret() {
+        let secret = Secret::new("p+w/é");
+        let body = token_request_body("id", &secret, "s", true);
+        let parts = sensitive_parts(&body, Some(&basic_authorization("id", &secret)));
+        let shown: Vec<&str> = parts.iter().map(|p| p.expose()).collect();
+        assert!(shown.contains(&"p+w/é"), "{shown:?}");
+        assert!(shown.contains(&"p%2Bw%2F%C3%A9"), "{shown:?}");
+        assert!(shown.iter().any(|p| p.starts_with("Basic ")));
+        assert!(shown.iter().any(|p| !p.starts_with("Basic ") && p.len() > 10 && p.ends_with('=')));
+        assert_eq!(form_decode_value("a%2x%").expose(), "a%2x%");
     }
 
     #[test]

@@ -42,6 +42,11 @@ impl TokenSource for TokenEndpoint {
             timeout: attempt.timeout,
         };
         let cx = Context { endpoint: self.transport.endpoint(), tenantless: self.tenantless };
-        self.transport.post(&request).and_then(|answer| protocol::interpret(&answer, &cx))
+        self.transport.post(&request).and_then(|answer| protocol::interpret(&answer, &cx)).map_err(|e| {
+            // The server's text may echo what we sent: never show it.
+            let sent = protocol::sensitive_parts(&prepared.body, prepared.authorization);
+            let needles: Vec<&str> = sent.iter().map(|s| s.expose()).collect();
+            e.redacting(&needles)
+        })
     }
 }
