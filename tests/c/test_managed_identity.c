@@ -197,6 +197,39 @@ static void test_bad_input(void) {
     CHECK(mi_requests() == 0, "bad input sends nothing");
 }
 
+/* The environment factory with PAYTRIM_MANAGED_IDENTITY and IMDS_ENDPOINT,
+ * as a VM would set them. Runs first, before any library thread exists, so
+ * changing the environment races with nothing. */
+static void test_from_environment(void) {
+    char scope[96];
+    snprintf(scope, sizeof scope, "api://c-mi-env-%d/.default", (int)getpid());
+    setenv("PAYTRIM_MANAGED_IDENTITY", "system", 1);
+    setenv("IMDS_ENDPOINT", http_url, 1);
+    setenv("PAYTRIM_SCOPE", scope, 1);
+    long before = mi_requests();
+    paytrim_auth_client *client = NULL;
+    paytrim_auth_error *err = paytrim_auth_client_new_from_environment(NULL, &client);
+    CHECK(err == NULL && client != NULL, "from_environment: %s", msg(err));
+    paytrim_auth_error_free(err);
+    char *token = NULL;
+    err = paytrim_auth_client_get_token(client, &token, NULL);
+    CHECK(err == NULL && token != NULL, "token: %s", msg(err));
+    CHECK(mi_requests() == before + 1, "one IMDS request");
+    CHECK(last_request_contains("\"metadata\":\"true\""), "IMDS chosen by IMDS_ENDPOINT");
+    paytrim_auth_string_free(token);
+    paytrim_auth_error_free(err);
+    paytrim_auth_client_free(client);
+    setenv("PAYTRIM_MANAGED_IDENTITY", "sys", 1);
+    err = paytrim_auth_client_new_from_environment(NULL, &client);
+    CHECK(paytrim_auth_error_code(err) == PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT &&
+              strstr(msg(err), "PAYTRIM_MANAGED_IDENTITY"),
+          "bad value names the variable: %s", msg(err));
+    paytrim_auth_error_free(err);
+    unsetenv("PAYTRIM_MANAGED_IDENTITY");
+    unsetenv("IMDS_ENDPOINT");
+    unsetenv("PAYTRIM_SCOPE");
+}
+
 static void test_imds_system_and_user_assigned(void) {
     paytrim_auth_config *config = imds_config();
     long before = mi_requests();
@@ -296,6 +329,7 @@ int main(void) {
     control_post("/_emulator/reset", "");
 
     test_bad_input();
+    test_from_environment();
     test_imds_system_and_user_assigned();
     test_app_service();
     test_imds_410_then_success();
