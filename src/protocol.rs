@@ -389,7 +389,7 @@ fn classify_failure(answer: &HttpAnswer, cx: &Context<'_>) -> Error {
 /// `text` with every JWT-shaped word (three base64url parts joined by dots,
 /// such as an access token or an assertion a server echoes) replaced by
 /// `<token>`. Entra's error descriptions never need one.
-fn hide_tokens(text: &str) -> String {
+pub(crate) fn hide_tokens(text: &str) -> String {
     let is_b64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();

@@ -302,3 +302,17 @@ fn configuration_errors_are_caught_at_creation() {
     assert!(ClientConfig::default().set("token_url", "http://169.254.169.254/token").is_err());
     assert_eq!(emu.managed_identity_requests(), 0);
 }
+
+#[test]
+fn an_echoed_identity_header_never_reaches_the_error() {
+    let emu = Emulator::start().unwrap();
+    let header = emu.identity_header();
+    emu.push_fault(Fault::status(400).with_body(
+        "application/json",
+        format!(r#"{{"statusCode":400,"message":"bad request, header was {header}"}}"#),
+    ));
+    let e = client(ManagedIdentityId::SystemAssigned, &app_service_config(&emu)).token().unwrap_err();
+    let shown = format!("{} {e:?} {:?}", e.message(), e.oauth());
+    assert!(!shown.contains(&header), "{shown}");
+    assert!(e.message().contains("header was ***"), "{}", e.message());
+}

@@ -122,7 +122,8 @@ struct RawError {
 fn text(v: Option<Value>) -> Option<String> {
     match v {
         Some(Value::String(s)) if !s.trim().is_empty() => {
-            let first = s.lines().next().unwrap_or("").trim();
+            // A server may echo a token in its text: never show one.
+            let first = protocol::hide_tokens(s.lines().next().unwrap_or("").trim());
             Some(first.chars().take(300).collect())
         }
         _ => None,
@@ -283,5 +284,8 @@ mod tests {
         assert!(e.message().contains("IDENTITY_HEADER"), "{}", e.message());
         assert_eq!(app(404, "").code(), ErrorCode::RequestRejected);
         assert_eq!(app(302, "").code(), ErrorCode::Protocol);
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3gifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+        let e = app(400, &format!(r#"{{"statusCode":400,"message":"bad token {jwt}"}}"#));
+        assert!(!e.message().contains(jwt) && e.message().contains("<token>"), "{}", e.message());
     }
 }

@@ -69,8 +69,16 @@ impl TokenSource for ManagedIdentitySource {
     fn request_token(&self, attempt: &Attempt<'_>) -> Result<TokenAnswer, Error> {
         let header = self.endpoint.required_header();
         let sent = SystemTime::now();
-        let answer = self.transport.get(&self.request_url, &[header], attempt.timeout).map_err(|e| self.explain(e))?;
-        answer::interpret(&answer, self.endpoint.flavour, self.transport.endpoint(), sent)
+        let result = self
+            .transport
+            .get(&self.request_url, &[header], attempt.timeout)
+            .map_err(|e| self.explain(e))
+            .and_then(|answer| answer::interpret(&answer, self.endpoint.flavour, self.transport.endpoint(), sent));
+        // The App Service secret must not come back in an error, even if the server echoes it.
+        result.map_err(|e| match self.endpoint.flavour {
+            Flavour::AppService => e.redacting(&[header.1]),
+            Flavour::Imds => e,
+        })
     }
 
     fn is_retryable(&self, err: &Error) -> bool {
