@@ -316,3 +316,36 @@ fn an_echoed_identity_header_never_reaches_the_error() {
     assert!(!shown.contains(&header), "{shown}");
     assert!(e.message().contains("header was ***"), "{}", e.message());
 }
+
+#[test]
+fn throttle_memory_applies_to_managed_identity_keys() {
+    let emu = Emulator::start().unwrap();
+    // A Retry-After longer than the 60 s we wait inside a call ends the fetch at once.
+    emu.push_fault(Fault::status(429).retry_after("120"));
+    let c = client(ManagedIdentityId::SystemAssigned, &imds_config(&emu));
+    let e = c.token().unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Throttled);
+    // The key remembers: another client of the same key sends nothing.
+    let (r, took) = timed(|| client(ManagedIdentityId::SystemAssigned, &imds_config(&emu)).token());
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Throttled, "{}", e.message());
+    assert!(e.retry_after().is_some_and(|left| left > Duration::from_secs(100)), "{:?}", e.retry_after());
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert_eq!(emu.managed_identity_requests(), 1);
+}
+
+#[test]
+fn background_refresh_replaces_a_managed_identity_token_before_it_expires() {
+    let emu = Emulator::start().unwrap();
+    emu.set_expires_in(4); // refreshed after about 2 s (half its life), expires after 4 s
+    let c = client(ManagedIdentityId::SystemAssigned, &imds_config(&emu));
+    let first = c.token().unwrap();
+    assert!(common::eventually(Duration::from_secs(10), || {
+        // Every call is answered from memory while one background refresh runs.
+        c.token().unwrap().secret() != first.secret()
+    }));
+    // The new token arrived while the first was still valid: a background
+    // refresh, not a fetch after expiry.
+    assert!(first.expires_in() > Duration::ZERO, "the first token had expired");
+    assert_eq!(emu.managed_identity_requests(), 2);
+}
