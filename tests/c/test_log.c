@@ -72,14 +72,17 @@ static paytrim_auth_client *client_with(const char *the_secret, const char *scop
     paytrim_auth_config *config = paytrim_auth_config_new();
     char scope[96];
     snprintf(scope, sizeof scope, "api://c-log-%d-%s-%d/.default", (int)getpid(), scope_tag, ++counter);
-    paytrim_auth_error *e[5] = {
+    /* connect_timeout_ms bounds TCP + TLS: under valgrind on a loaded
+     * machine a handshake can take seconds, and these checks count attempts. */
+    paytrim_auth_error *e[6] = {
         paytrim_auth_config_set(config, "authority_host", https_url),
         paytrim_auth_config_set(config, "tenant", "contoso.onmicrosoft.com"),
         paytrim_auth_config_set(config, "ca_file", ca_file),
         paytrim_auth_config_set(config, "scope", scope),
         paytrim_auth_config_set(config, "proxy", "none"),
+        paytrim_auth_config_set(config, "connect_timeout_ms", "60000"),
     };
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         CHECK(e[i] == NULL, "config_set: %s", msg(e[i]));
         paytrim_auth_error_free(e[i]);
     }
