@@ -28,6 +28,12 @@
  *   library-owned threads that block SIGPIPE in their own signal mask; a
  *   reset connection is a retryable PAYTRIM_AUTH_ERROR_NETWORK. The host's
  *   signal dispositions and its threads' masks are never changed.
+ * - Threads: at most 64 fetches run at once (one library thread each, only
+ *   while there is work); more wait in a queue within their time budget.
+ * - Suspend: token lifetimes follow CLOCK_BOOTTIME, so a token that expired
+ *   while the machine slept is never served after resume.
+ * - Panics: caught and reported as PAYTRIM_AUTH_ERROR_INTERNAL; nothing is
+ *   printed to the host's stderr.
  */
 
 #ifndef PAYTRIM_AUTH_H

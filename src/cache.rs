@@ -2,6 +2,7 @@
 //! once, at creation, so a cache hit never touches this registry (or any
 //! lock): it reads the slot's current token through an `ArcSwap`.
 
+use crate::clock::{self, Stamp};
 use crate::config::ClientConfig;
 use crate::credentials::Credential;
 use crate::flight::Flight;
@@ -12,7 +13,6 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Unheld slots beyond this count are dropped, expired ones first.
 pub const MAX_UNHELD_SLOTS: usize = 1024;
@@ -87,9 +87,9 @@ pub(crate) struct SlotState {
     /// The fetch in progress, which every caller joins.
     pub flight: Option<Arc<Flight>>,
     /// No request goes out before this (after a 429 or a 503 with Retry-After).
-    pub throttled_until: Option<Instant>,
+    pub throttled_until: Option<Stamp>,
     /// No background refresh starts before this (after a failed one).
-    pub next_background: Option<Instant>,
+    pub next_background: Option<Stamp>,
 }
 
 impl SlotState {
@@ -134,14 +134,14 @@ pub fn slot(key: CacheKey) -> Arc<Slot> {
 /// Drops slots no client holds: expired or empty ones always, then the
 /// soonest-expiring until at most half the bound remain unheld.
 fn prune(map: &mut HashMap<CacheKey, Arc<Slot>>) {
-    let now = Instant::now();
+    let now = clock::now();
     let unheld_and_dead = |s: &Arc<Slot>| {
         Arc::strong_count(s) == 1
             && s.token.load().as_ref().is_none_or(|t| t.expires_at() <= now)
             && s.state.lock().fetching().is_none()
     };
     map.retain(|_, s| !unheld_and_dead(s));
-    let mut unheld: Vec<(Instant, CacheKey)> = map
+    let mut unheld: Vec<(Stamp, CacheKey)> = map
         .iter()
         .filter(|(_, s)| Arc::strong_count(s) == 1 && s.state.lock().fetching().is_none())
         .map(|(k, s)| (s.token.load().as_ref().map_or(now, |t| t.expires_at()), k.clone()))

@@ -2,6 +2,7 @@
 //! many callers ask, background refresh before expiry, and a throttle memory.
 
 use crate::cache::{self, CacheKey, Slot, SlotState};
+use crate::clock::{self, Stamp};
 use crate::config::ClientConfig;
 use crate::credentials::{Credential, ManagedIdentityId};
 use crate::error::{Error, ErrorCode};
@@ -116,7 +117,7 @@ impl Client {
     /// current token if it has not expired (lock-free read), starting one
     /// background refresh when it is within its refresh margin.
     fn valid_cached(&self) -> Option<arc_swap::Guard<Option<Arc<AccessToken>>>> {
-        let now = Instant::now();
+        let now = clock::now();
         let current = self.slot.token.load();
         let t = current.as_deref()?;
         if now >= t.refresh_at() {
@@ -199,7 +200,7 @@ impl Client {
 
     fn join_or_start_locked(&self, mode: Mode) -> Result<Joined, Error> {
         let mut st = self.slot.state.lock();
-        let now = Instant::now();
+        let now = clock::now();
         if let Mode::Normal = mode {
             // Another caller's fetch may have landed since our lock-free look.
             if let Some(t) = self.slot.token.load_full() {
@@ -226,7 +227,7 @@ impl Client {
     /// Starts one background refresh unless one runs, the key is throttled,
     /// or a failed one asked to wait. Never blocks: if the slot is busy,
     /// someone else is already deciding.
-    fn refresh_in_background(&self, now: Instant) {
+    fn refresh_in_background(&self, now: Stamp) {
         let Some(mut st) = self.slot.state.try_lock() else { return };
         if st.fetching().is_some()
             || st.throttled_until.is_some_and(|u| now < u)
@@ -317,8 +318,8 @@ fn run_flight(slot: &Slot, fetcher: &Arc<Fetcher>, flight: &Flight, background: 
 
 /// After a failed refresh: about 30 s (±5 s), but never so late that a
 /// still-valid token would expire first: at most a third of its life left.
-fn next_background_attempt(current: Option<&AccessToken>) -> Instant {
-    let now = Instant::now();
+fn next_background_attempt(current: Option<&AccessToken>) -> Stamp {
+    let now = clock::now();
     let jittered = BACKGROUND_RETRY - BACKGROUND_RETRY / 6 + random::duration_up_to(BACKGROUND_RETRY / 3);
     let wait = match current {
         Some(t) if t.expires_at() > now => jittered.min((t.expires_at() - now) / 3),

@@ -6,6 +6,7 @@
 //! endpoint with a secret or a fresh assertion per attempt, or a managed
 //! identity endpoint. The fetch only retries, waits and gives up.
 
+use crate::clock::{self, Stamp};
 use crate::config::ClientConfig;
 use crate::credentials::Credential;
 use crate::error::{Error, ErrorCode};
@@ -70,7 +71,7 @@ pub struct Fetcher {
 /// A fetch's result, plus how long no request should go out for this key.
 pub struct Outcome {
     pub result: Result<AccessToken, Error>,
-    pub throttled_until: Option<Instant>,
+    pub throttled_until: Option<Stamp>,
     /// The fetch stopped early because nobody needed its result any more.
     pub abandoned: bool,
 }
@@ -144,7 +145,7 @@ impl Fetcher {
             attempt += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let request_id = transport::new_request_id();
-            let sent_at = Instant::now();
+            let sent_at = clock::now();
             let sent_wall = SystemTime::now();
             let request = Attempt {
                 client_request_id: &request_id,
@@ -227,7 +228,7 @@ impl Fetcher {
                     String::new()
                 };
                 return Outcome {
-                    throttled_until: throttle.map(|t| now + t),
+                    throttled_until: throttle.map(|t| clock::now() + t),
                     result: Err(finish(err, &why)),
                     abandoned: false,
                 };
@@ -242,7 +243,7 @@ impl Fetcher {
             );
             if !sleep_while_needed(wait, still_needed) {
                 return Outcome {
-                    throttled_until: throttle.map(|t| now + t),
+                    throttled_until: throttle.map(|t| clock::now() + t),
                     result: Err(finish(err, " (abandoned: no client needs this token any more)")),
                     abandoned: true,
                 };

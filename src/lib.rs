@@ -19,6 +19,7 @@
 
 mod cache;
 mod client;
+mod clock;
 mod config;
 mod credentials;
 pub mod environment;

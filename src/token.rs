@@ -1,14 +1,16 @@
 //! An access token and the instants that govern it: when it truly expires,
-//! and when a refresh should start. Instants are monotonic, measured from
-//! when the request that obtained the token was sent, so neither wall-clock
-//! jumps nor network latency can stretch a token's life.
+//! and when a refresh should start. They are `clock::Stamp`s (boot time:
+//! they keep running across a suspend; wall-clock changes do not move them),
+//! measured from when the request that obtained the token was sent, so
+//! neither a clock step nor network latency can stretch a token's life.
 
+use crate::clock::{self, Stamp};
 use crate::protocol::TokenAnswer;
 use crate::random;
 use crate::secret::Secret;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 /// Tokens of this lifetime or longer are refreshed at half-life.
 const LONG_LIVED: Duration = Duration::from_secs(2 * 3600);
@@ -21,11 +23,11 @@ static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 #[derive(Clone)]
 pub struct AccessToken {
     secret: Secret,
-    expires_at: Instant,
+    expires_at: Stamp,
     expires_on: SystemTime,
     /// `expires_on` in Unix milliseconds, computed once: every hit reports it.
     expires_on_unix_ms: i64,
-    refresh_at: Instant,
+    refresh_at: Stamp,
     lifetime: Duration,
     serial: u64,
 }
@@ -34,7 +36,7 @@ impl AccessToken {
     /// `sent_at`/`sent_wall`: when the request that got this answer was sent.
     pub(crate) fn from_answer(
         answer: TokenAnswer,
-        sent_at: Instant,
+        sent_at: Stamp,
         sent_wall: SystemTime,
         refresh_margin: Duration,
     ) -> AccessToken {
@@ -92,7 +94,7 @@ impl AccessToken {
 
     /// Time left before expiry (zero once expired).
     pub fn expires_in(&self) -> Duration {
-        self.expires_at.saturating_duration_since(Instant::now())
+        self.expires_at.saturating_duration_since(clock::now())
     }
 
     /// The lifetime the server granted.
@@ -100,11 +102,11 @@ impl AccessToken {
         self.lifetime
     }
 
-    pub(crate) fn expires_at(&self) -> Instant {
+    pub(crate) fn expires_at(&self) -> Stamp {
         self.expires_at
     }
 
-    pub(crate) fn refresh_at(&self) -> Instant {
+    pub(crate) fn refresh_at(&self) -> Stamp {
         self.refresh_at
     }
 
@@ -144,7 +146,7 @@ mod tests {
 
     #[test]
     fn refresh_points() {
-        let now = Instant::now();
+        let now = clock::now();
         let wall = SystemTime::now();
         let margin = Duration::from_secs(300);
         // One hour: refresh 300 s before expiry, minus at most 5% jitter.
@@ -166,7 +168,7 @@ mod tests {
 
     #[test]
     fn json_matches_the_documented_shape_and_debug_hides_the_token() {
-        let t = AccessToken::from_answer(answer(3599, None), Instant::now(), SystemTime::now(), Duration::ZERO);
+        let t = AccessToken::from_answer(answer(3599, None), clock::now(), SystemTime::now(), Duration::ZERO);
         let v: serde_json::Value = serde_json::from_str(t.to_json().expose()).unwrap();
         assert_eq!(v["token_type"], "Bearer");
         assert_eq!(v["access_token"], "tok\"en");
@@ -176,8 +178,8 @@ mod tests {
 
     #[test]
     fn serials_tell_tokens_apart_and_clones_share_theirs() {
-        let a = AccessToken::from_answer(answer(3599, None), Instant::now(), SystemTime::now(), Duration::ZERO);
-        let b = AccessToken::from_answer(answer(3599, None), Instant::now(), SystemTime::now(), Duration::ZERO);
+        let a = AccessToken::from_answer(answer(3599, None), clock::now(), SystemTime::now(), Duration::ZERO);
+        let b = AccessToken::from_answer(answer(3599, None), clock::now(), SystemTime::now(), Duration::ZERO);
         assert_ne!(a.serial(), b.serial());
         assert_eq!(a.clone().serial(), a.serial());
         assert!(a.expires_on_unix_ms() > 0);
