@@ -31,3 +31,56 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::error::{paytrim_auth_error_code, paytrim_auth_error_free, PAYTRIM_AUTH_ERROR_INTERNAL};
+    use std::process::Command;
+
+    /// A panic inside an FFI call or on a library thread is caught and
+    /// reported, and prints nothing to the host's stderr; a panic on a host
+    /// thread still reaches the hook that was there before. Runs
+    /// `panicking_child` in a child process (this test binary, filtered to
+    /// that test) and reads its real stderr.
+    #[test]
+    fn panics_inside_the_library_print_nothing_to_the_host_stderr() {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "ffi::boundary::tests::panicking_child", "--nocapture", "--include-ignored"])
+            .args(["--test-threads", "1"])
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && stdout.contains("panicking child: done"), "{stdout}\n{stderr}");
+        for quiet in ["ffi-call-panic", "library-thread-panic"] {
+            assert!(!stderr.contains(quiet), "'{quiet}' reached stderr:\n{stderr}");
+        }
+        assert!(stderr.contains("host-thread-panic"), "the previous hook no longer runs:\n{stderr}");
+        // One message (with its backtrace): the host thread's.
+        assert_eq!(stderr.matches("panicked at").count(), 1, "{stderr}");
+    }
+
+    #[test]
+    #[ignore = "run in a child process by panics_inside_the_library_print_nothing_to_the_host_stderr"]
+    fn panicking_child() {
+        // Inside an FFI call: an `internal` error.
+        let err = run(|| panic!("ffi-call-panic"));
+        assert_eq!(paytrim_auth_error_code(err), PAYTRIM_AUTH_ERROR_INTERNAL);
+        unsafe { paytrim_auth_error_free(err) };
+        assert_eq!(run_or(7, || panic!("ffi-call-panic")), 7);
+
+        // On a library-owned (fetch pool) thread.
+        let (tx, rx) = std::sync::mpsc::channel();
+        crate::fetch_pool::submit(Box::new(move || {
+            let caught = catch_unwind(|| panic!("library-thread-panic")).is_err();
+            tx.send(caught).unwrap();
+        }))
+        .unwrap();
+        assert!(rx.recv().unwrap());
+
+        // On a thread of the host's: its panics are its own business.
+        assert!(std::thread::spawn(|| panic!("host-thread-panic")).join().is_err());
+        println!("panicking child: done");
+    }
+}
