@@ -81,14 +81,23 @@ impl TestCert {
     /// A PKCS#12 file: OpenSSL 3's default encryption (PBES2/AES-256-CBC),
     /// or with `legacy_3des` the older PBE-SHA1-3DES.
     pub fn pkcs12(&self, password: &str, legacy_3des: bool) -> PathBuf {
+        self.pkcs12_with(password, if legacy_3des { "3des" } else { "modern" })
+    }
+
+    /// A PKCS#12 file in `mode`: `modern` (OpenSSL 3's default, PBES2 with
+    /// AES-256-CBC), `3des` (PBE-SHA1-3DES) or `rc2` (`openssl -legacy`:
+    /// RC2-40 certificates, 3DES key, SHA-1 MAC, as old Windows exports).
+    pub fn pkcs12_with(&self, password: &str, mode: &str) -> PathBuf {
         let cert = self.write("c.pem", &self.cert_pem);
         let key = self.write("k8.pem", &self.key_pem);
-        let out = self.dir.join(if legacy_3des { "legacy.pfx" } else { "modern.pfx" });
+        let out = self.dir.join(format!("{mode}.pfx"));
         let pass = format!("pass:{password}");
         let mut args =
             vec!["pkcs12", "-export", "-in", p(&cert), "-inkey", p(&key), "-passout", &pass, "-out", p(&out)];
-        if legacy_3des {
-            args.extend(["-certpbe", "PBE-SHA1-3DES", "-keypbe", "PBE-SHA1-3DES", "-macalg", "sha1"]);
+        match mode {
+            "3des" => args.extend(["-certpbe", "PBE-SHA1-3DES", "-keypbe", "PBE-SHA1-3DES", "-macalg", "sha1"]),
+            "rc2" => args.push("-legacy"),
+            _ => {}
         }
         openssl(&args);
         out
