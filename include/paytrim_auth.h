@@ -329,6 +329,20 @@ paytrim_auth_error *paytrim_auth_credential_from_certificate_pem(const char *cer
                                                                  const char *password,
                                                                  paytrim_auth_credential **out_credential);
 
+// A certificate credential from a PKCS#12 (`.pfx`) archive in memory:
+// `len` bytes at `data`, with `password` (NULL or "" for none). For
+// wrappers that hold the archive already (a .NET `X509Certificate2` export,
+// a Java `KeyStore`). Checked as for
+// `paytrim_auth_credential_from_certificate_file`.
+//
+// # Safety
+// `data` is NULL or readable for `len` bytes; `password` is NULL or
+// NUL-terminated; `out_credential` is NULL or writable.
+paytrim_auth_error *paytrim_auth_credential_from_pkcs12(const uint8_t *data,
+                                                        size_t len,
+                                                        const char *password,
+                                                        paytrim_auth_credential **out_credential);
+
 // A credential whose assertions come from `callback` (keys in an HSM or a
 // key vault); see `paytrim_auth_assertion_callback`. `free_user_data`
 // (may be NULL) is called once with `user_data` when the credential and

@@ -129,6 +129,35 @@ pub unsafe extern "C" fn paytrim_auth_credential_from_certificate_pem(
     })
 }
 
+/// A certificate credential from a PKCS#12 (`.pfx`) archive in memory:
+/// `len` bytes at `data`, with `password` (NULL or "" for none). For
+/// wrappers that hold the archive already (a .NET `X509Certificate2` export,
+/// a Java `KeyStore`). Checked as for
+/// `paytrim_auth_credential_from_certificate_file`.
+///
+/// # Safety
+/// `data` is NULL or readable for `len` bytes; `password` is NULL or
+/// NUL-terminated; `out_credential` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn paytrim_auth_credential_from_pkcs12(
+    data: *const u8,
+    len: usize,
+    password: *const c_char,
+    out_credential: *mut *mut paytrim_auth_credential,
+) -> *mut paytrim_auth_error {
+    new_credential(out_credential, || {
+        if data.is_null() {
+            return Err(Error::invalid_argument("data is NULL"));
+        }
+        if len == 0 || len > 16 << 20 {
+            return Err(Error::invalid_argument(format!("PKCS#12 data: {len} bytes (expected 1 byte to 16 MiB)")));
+        }
+        let bytes = std::slice::from_raw_parts(data, len);
+        let password = opt_arg(password, "password")?.unwrap_or("");
+        CertificateCredential::from_pkcs12(bytes, password, "PKCS#12 data").map(Credential::Certificate)
+    })
+}
+
 /// A credential whose assertions come from `callback` (keys in an HSM or a
 /// key vault); see `paytrim_auth_assertion_callback`. `free_user_data`
 /// (may be NULL) is called once with `user_data` when the credential and

@@ -141,6 +141,25 @@ static void test_certificates(void) {
     expect_ok(paytrim_auth_credential_from_certificate_file(path_of("cert.pfx"), "pfx-pw", &c), "from PKCS#12");
     expect_ok(token_with(CERT_CLIENT, c, emulator_config()), "token with PKCS#12");
 
+    /* The same archive from memory. */
+    FILE *f = fopen(path_of("cert.pfx"), "rb");
+    unsigned char pfx[16384];
+    size_t pfx_len = f ? fread(pfx, 1, sizeof pfx, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    c = NULL;
+    expect_ok(paytrim_auth_credential_from_pkcs12(pfx, pfx_len, "pfx-pw", &c), "from PKCS#12 bytes");
+    expect_ok(token_with(CERT_CLIENT, c, emulator_config()), "token with PKCS#12 bytes");
+    expect_error(paytrim_auth_credential_from_pkcs12(pfx, pfx_len, "wrong", &c), PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT,
+                 "wrong password", "PKCS#12 bytes, wrong password");
+    expect_error(paytrim_auth_credential_from_pkcs12(pfx, 10, "pfx-pw", &c), PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT,
+                 "PKCS#12", "truncated PKCS#12 bytes");
+    expect_error(paytrim_auth_credential_from_pkcs12(NULL, 10, "pfx-pw", &c), PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT,
+                 "data is NULL", "NULL PKCS#12 data");
+    expect_error(paytrim_auth_credential_from_pkcs12(pfx, 0, "pfx-pw", &c), PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT,
+                 "0 bytes", "empty PKCS#12 data");
+
     c = (paytrim_auth_credential *)1;
     expect_error(paytrim_auth_credential_from_certificate_file(path_of("cert.pfx"), "wrong", &c),
                  PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT, "cert.pfx", "PKCS#12 wrong password");
