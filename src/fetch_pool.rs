@@ -25,6 +25,8 @@ pub type Job = Box<dyn FnOnce() + Send + 'static>;
 
 struct Pool {
     generation: u64,
+    /// The process that made it (the parent's, seen from a forked child).
+    pid: u32,
     state: Mutex<State>,
 }
 
@@ -38,7 +40,7 @@ static CURRENT: Lazy<ArcSwap<Pool>> = Lazy::new(|| ArcSwap::from_pointee(Pool::n
 
 impl Pool {
     fn new() -> Pool {
-        Pool { generation: fork::generation(), state: Mutex::new(State::default()) }
+        Pool { generation: fork::generation(), pid: std::process::id(), state: Mutex::new(State::default()) }
     }
 }
 
@@ -49,10 +51,13 @@ fn current() -> Arc<Pool> {
     if pool.generation == fork::generation() {
         return pool;
     }
-    let fresh = CURRENT.rcu(|p| if p.generation == fork::generation() { p.clone() } else { Arc::new(Pool::new()) });
-    // `rcu` returns the previous value; the parent's pool is leaked on
-    // purpose: its threads and queued jobs do not exist in this process.
-    std::mem::forget(fresh);
+    let previous = CURRENT.rcu(|p| if p.generation == fork::generation() { p.clone() } else { Arc::new(Pool::new()) });
+    if previous.generation != fork::generation() {
+        crate::log::fork_detected(previous.pid, std::process::id());
+    }
+    // The parent's pool is leaked on purpose: its threads and queued jobs do
+    // not exist in this process.
+    std::mem::forget(previous);
     CURRENT.load_full()
 }
 

@@ -252,6 +252,16 @@ static int wait_result(struct result *r, int timeout_ms) {
 
 /* ---- fork with fetches in flight ---- */
 
+static atomic_int fork_logged;
+
+static void on_log(void *user_data, uint32_t level, const char *message) {
+    (void)user_data;
+    (void)level;
+    if (strstr(message, "fork detected")) {
+        atomic_store(&fork_logged, 1);
+    }
+}
+
 static void *fetch_thread(void *client) {
     return get_token(client, "warm-up");
 }
@@ -281,14 +291,21 @@ static void test_fork_with_fetch_in_flight(void) {
     CHECK(wait_for_requests(before + 1, 5000), "B's request reached the emulator");
 
     /* ... when the host forks. */
+    paytrim_auth_error *log_err = paytrim_auth_set_log_callback(PAYTRIM_AUTH_LOG_INFO, on_log, NULL);
+    CHECK(log_err == NULL, "set_log_callback: %s", msg(log_err));
     pid_t pid = fork();
     if (pid == 0) {
         int ok = child_gets_token(b, 5000, "key B, in flight in the parent at fork");
+        if (!atomic_load(&fork_logged)) {
+            fprintf(stderr, "[child] no 'fork detected' log event\n");
+            ok = 0;
+        }
         ok &= child_gets_token(new_client("c"), 5000, "a new key");
         ok &= child_gets_token(a1, 100, "a key cached before fork");
         _exit(ok ? 0 : 1);
     }
     CHECK(wait_result(&rb, 10000), "the parent's fetch for B lands");
+    CHECK(!atomic_load(&fork_logged), "the parent logged a fork");
     int status = wait_child(pid, 20000);
     CHECK(status == 0, "child status %d: it must get B and a new key within the budget", status);
 
@@ -299,6 +316,7 @@ static void test_fork_with_fetch_in_flight(void) {
     CHECK(x && y, "the parent fetches new keys over its pooled connections after the child ran");
     paytrim_auth_string_free(x);
     paytrim_auth_string_free(y);
+    paytrim_auth_set_log_callback(PAYTRIM_AUTH_LOG_INFO, NULL, NULL);
     paytrim_auth_client *all[] = {a1, a2, b, d1, d2};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         paytrim_auth_client_free(all[i]);
