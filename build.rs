@@ -15,6 +15,10 @@ fn main() {
     // and later resolves it by name finds the copy already loaded.
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libpaytrim_auth.so");
+        // Never unmapped by dlclose(): fetch and refresh threads may still be
+        // running library code when a host unloads it (Node's koffi dlclose()s
+        // when the last environment that loaded it, e.g. a worker, ends).
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     }
 
     let config =

@@ -554,6 +554,65 @@ paytrim_auth_error *paytrim_auth_client_new_managed_identity(const char *identit
                                                              const paytrim_auth_config *config,
                                                              paytrim_auth_client **out_client);
 
+// Creates a notifier for one event loop. Writes its number (never 0) to
+// `*out_notifier` and the descriptor to watch for readability to `*out_fd`.
+// The descriptor (a close-on-exec Unix stream socket) belongs to the caller,
+// who closes it after `paytrim_auth_notifier_free`; bytes read from it carry
+// no meaning. Returns NULL on success.
+//
+// # Safety
+// `out_notifier` and `out_fd` are NULL or writable.
+paytrim_auth_error *paytrim_auth_notifier_new(uint64_t *out_notifier, int32_t *out_fd);
+
+// Frees a notifier: results not yet taken are dropped (tokens wiped), and
+// results that land later are dropped too. Never blocks and never waits for
+// a fetch. Unknown numbers (0, freed, never created) are ignored. Close the
+// descriptor afterwards.
+void paytrim_auth_notifier_free(uint64_t notifier);
+
+// Closes a notifier descriptor that the caller could not take over (for
+// example when its event loop refused it). Negative values are ignored.
+void paytrim_auth_notifier_close_fd(int32_t fd);
+
+// Takes the oldest queued result of `notifier`. Writes the request number
+// given to the `_notify` call to `*out_request`, or 0 when the queue is empty
+// (then nothing else is written). For a token: `*out_token` (owned; free with
+// `paytrim_auth_string_free`) and `*out_expires_on_unix_ms`; for a failure:
+// `*out_error` (owned; free with `paytrim_auth_error_free`). Returns NULL on
+// success; an error for NULL outputs or an unknown notifier. Call it until
+// `*out_request` is 0 after each wake-up.
+//
+// # Safety
+// Every output is NULL or writable.
+paytrim_auth_error *paytrim_auth_notifier_next(uint64_t notifier,
+                                               uint64_t *out_request,
+                                               char **out_token,
+                                               int64_t *out_expires_on_unix_ms,
+                                               paytrim_auth_error **out_error);
+
+// Like `paytrim_auth_client_get_token_async`, but the result goes to
+// `notifier`'s queue under the number `request` (not 0) instead of to a
+// callback: taken later with `paytrim_auth_notifier_next`, on the caller's
+// own thread. A cache hit or an immediate failure is queued before this
+// returns. Returns NULL when a result has been or will be queued; an error
+// (and nothing queued) for bad arguments.
+//
+// # Safety
+// `client` is NULL or live.
+paytrim_auth_error *paytrim_auth_client_get_token_notify(const paytrim_auth_client *client,
+                                                         uint64_t notifier,
+                                                         uint64_t request);
+
+// Like `paytrim_auth_client_refresh_token_async` (drops the cached token and
+// fetches a new one), with the result queued as for
+// `paytrim_auth_client_get_token_notify`.
+//
+// # Safety
+// `client` is NULL or live.
+paytrim_auth_error *paytrim_auth_client_refresh_token_notify(const paytrim_auth_client *client,
+                                                             uint64_t notifier,
+                                                             uint64_t request);
+
 // Frees a string returned by this library. The bytes are wiped first: they
 // usually hold a token. NULL is accepted. Freeing the same string a second
 // time is detected (while its memory has not been handed out again) and does

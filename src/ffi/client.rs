@@ -45,7 +45,7 @@ impl paytrim_auth_client {
     }
 }
 
-unsafe fn client_ref<'a>(client: *const paytrim_auth_client) -> Result<&'a Client, Error> {
+pub(super) unsafe fn client_ref<'a>(client: *const paytrim_auth_client) -> Result<&'a Client, Error> {
     client.as_ref().map(|c| &c.inner).ok_or_else(|| Error::invalid_argument("client is NULL"))
 }
 

@@ -25,8 +25,10 @@ mod credential;
 mod error;
 mod log;
 mod managed_identity;
+mod notify;
 mod strings;
 mod version;
+mod wake_socket;
 
 #[cfg(feature = "jni")]
 pub mod jni;
@@ -37,5 +39,6 @@ pub use credential::*;
 pub use error::*;
 pub use log::*;
 pub use managed_identity::*;
+pub use notify::*;
 pub use strings::paytrim_auth_string_free;
 pub use version::*;
