@@ -1,7 +1,8 @@
 'use strict';
 
 const util = require('node:util');
-const { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString, registerTokenCallback } = require('./lib/native');
+const { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString } = require('./lib/native');
+const { notifier, stats: notifierStats } = require('./lib/notifier');
 const { ERROR_CODES, CODE_NAMES, CLIENT_CLOSED, PaytrimAuthError } = require('./lib/errors');
 
 const DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
@@ -69,9 +70,10 @@ function invalidArgument(message) {
 // ---------------------------------------------------------------- native handle lifetime
 //
 // A NativeClient owns one paytrim_auth_client *. It is freed when it is closed
-// and no call is in flight (a close() during an async call defers the free to
-// the end of that call), or by the FinalizationRegistry when the JS object is
-// collected without close(). Pending calls hold the NativeClient strongly.
+// and no native request is in flight (a close() during a fetch defers the free
+// to the end of that request), or by the FinalizationRegistry when the JS
+// object is collected without close(). Pending requests hold the NativeClient
+// strongly.
 
 let liveNativeClients = 0;
 
@@ -81,19 +83,16 @@ class NativeClient {
     this.ptr = ptr;
     this.pending = 0;
     this.closed = false;
+    // The one native request in flight for a valid token / for a refresh.
+    this.fetch = null;
+    this.refresh = null;
   }
   begin() {
     this.pending++;
-    keepAlive(+1);
   }
   end() {
     this.pending--;
-    keepAlive(-1);
-    if (this.closed && this.pending === 0) {
-      // We may be inside the library's callback (which must not free the
-      // client): free on a later turn of the event loop.
-      setImmediate(() => this.freeNow());
-    }
+    if (this.closed && this.pending === 0) this.freeNow();
   }
   close() {
     if (this.closed) return;
@@ -114,44 +113,86 @@ const finalizer = new FinalizationRegistry((handles) => {
   for (const h of handles) h.close();
 });
 
-// While a call waits on the library's thread nothing else may keep Node
-// running (koffi's callback broker is unref'd), so hold one ref'd timer.
-let inFlight = 0;
-let keepAliveTimer = null;
-function keepAlive(delta) {
-  inFlight += delta;
-  if (inFlight > 0 && keepAliveTimer === null) {
-    keepAliveTimer = setInterval(() => {}, 0x7fffffff);
-  } else if (inFlight === 0 && keepAliveTimer !== null) {
-    clearInterval(keepAliveTimer);
-    keepAliveTimer = null;
+// ---------------------------------------------------------------- async calls
+//
+// One native request per NativeClient and kind, however many callers wait:
+// callers of a cold key join a Flight, the library queues one result to this
+// environment's notifier (lib/notifier.js), and the Flight settles every
+// waiter here. Waiters are grouped in buckets of SETTLE_SLICE, each bucket a
+// promise that callers chain onto (one promise and one reaction per caller,
+// no closures), and the buckets are settled one per turn of the event loop,
+// so that 100,000 waiters and their continuations never hold the loop (or
+// the garbage collector) for long.
+
+const SETTLE_SLICE = 2000;
+
+class Flight {
+  constructor() {
+    this.buckets = [];
+    this.open = null; // the bucket new callers join
   }
-}
-
-// One native callback for the whole process; user_data carries a call id.
-let nextCallId = 1;
-const asyncCalls = new Map();
-
-function onTokenCallback(userData, token, expiresOnUnixMs, errorPtr) {
-  try {
-    const id = Number(userData);
-    const call = asyncCalls.get(id);
-    if (!call) return;
-    asyncCalls.delete(id);
-    call.handle.end();
-    if (errorPtr) {
-      call.reject(readError(errorPtr)); // borrowed: the library frees it
-    } else {
-      call.resolve({ token, expiresOnUnixMs: Number(expiresOnUnixMs) });
+  /** A promise of the result, passed through `shape` (if given) for this caller. */
+  join(shape = null) {
+    let b = this.open;
+    if (b === null || b.size === SETTLE_SLICE) {
+      b = { size: 0, promise: null, resolve: null, reject: null };
+      b.promise = new Promise((resolve, reject) => {
+        b.resolve = resolve;
+        b.reject = reject;
+      });
+      this.buckets.push(b);
+      this.open = b;
     }
-  } catch (e) {
-    // Never throw back into the library's thread.
-    process.nextTick(() => {
-      throw e;
-    });
+    b.size++;
+    return shape === null ? b.promise : b.promise.then(shape);
+  }
+  settle(ok, value) {
+    const buckets = this.buckets;
+    this.buckets = null;
+    this.open = null;
+    const step = (i) => {
+      if (ok) buckets[i].resolve(value);
+      else buckets[i].reject(value);
+      if (i + 1 < buckets.length) setImmediate(step, i + 1);
+    };
+    step(0);
   }
 }
-const tokenCallbackPtr = registerTokenCallback(onTokenCallback);
+
+/**
+ * A valid token for `h` (`refresh`: a newly fetched one) through the
+ * notifier: joins the request already in flight for `h`, or starts one.
+ * No libuv worker is blocked while the fetch runs.
+ */
+function asyncToken(h, refresh = false, shape = null) {
+  const slot = refresh ? 'refresh' : 'fetch';
+  let flight = h[slot];
+  if (flight !== null) return flight.join(shape);
+  flight = new Flight();
+  const joined = flight.join(shape);
+  let request;
+  try {
+    request = notifier(takeError).request(refresh ? N.refreshTokenNotify : N.getTokenNotify, h.ptr);
+  } catch (e) {
+    flight.settle(false, e);
+    return joined;
+  }
+  h[slot] = flight;
+  h.begin();
+  request.then(
+    (t) => {
+      h[slot] = null;
+      h.end();
+      flight.settle(true, t);
+    },
+    (e) => {
+      h[slot] = null;
+      h.end();
+      flight.settle(false, e);
+    }
+  );
+  return joined;
+}
 
 // Scratch out-parameter slots for synchronous calls (the JS thread is single,
 // and each call reads its slots before the next call).
@@ -169,30 +210,14 @@ function cachedToken(h) {
 }
 
 /**
- * The token through a callback entry point of the C ABI
- * (paytrim_auth_client_get_token_async by default, or _refresh_token_async):
- * no libuv worker is blocked while the fetch runs.
+ * A valid token, passed through `shape`: from the cache, or from the shared
+ * fetch (joined without a cache lookup while one is in flight).
  */
-function asyncToken(h, fn = N.getTokenAsync) {
-  return new Promise((resolve, reject) => {
-    const id = nextCallId++;
-    if (nextCallId > Number.MAX_SAFE_INTEGER) nextCallId = 1;
-    asyncCalls.set(id, { resolve, reject, handle: h });
-    h.begin();
-    let err;
-    try {
-      err = fn(h.ptr, tokenCallbackPtr, BigInt(id));
-    } catch (e) {
-      if (asyncCalls.delete(id)) h.end();
-      reject(e);
-      return;
-    }
-    if (err) {
-      // No callback will come.
-      if (asyncCalls.delete(id)) h.end();
-      reject(takeError(err));
-    }
-  });
+function validToken(h, shape = null) {
+  if (h.fetch !== null) return h.fetch.join(shape);
+  const hit = cachedToken(h);
+  if (hit === null) return asyncToken(h, false, shape);
+  return Promise.resolve(shape === null ? hit : shape(hit));
 }
 
 function toTokenShape(t) {
@@ -338,14 +363,11 @@ class PaytrimAuthClient {
     if (scopes === undefined && options === undefined) {
       const h = st.handle;
       if (h.closed) return Promise.reject(closedError());
-      let hit;
       try {
-        hit = cachedToken(h);
+        return validToken(h, toTokenShape);
       } catch (e) {
         return Promise.reject(e);
       }
-      if (hit !== null) return Promise.resolve(toTokenShape(hit));
-      return asyncToken(h).then(toTokenShape);
     }
     return this.#getAccessToken(st, scopes, options);
   }
@@ -371,11 +393,8 @@ class PaytrimAuthClient {
         st.handles.push(h);
       }
     }
-    let t = cachedToken(h);
-    if (t === null) {
-      const p = asyncToken(h);
-      t = signal ? await raceAbort(p, signal) : await p;
-    }
+    const p = validToken(h);
+    const t = signal ? await raceAbort(p, signal) : await p;
     return { token: t.token, expiresOnTimestamp: t.expiresOnUnixMs, tokenType: 'Bearer' };
   }
 
@@ -383,8 +402,7 @@ class PaytrimAuthClient {
   async getTokenJson() {
     const h = privates.get(this).handle;
     if (h.closed) throw closedError();
-    let t = cachedToken(h);
-    if (t === null) t = await asyncToken(h);
+    const t = await validToken(h);
     return {
       token_type: 'Bearer',
       expires_in: Math.max(0, Math.floor((t.expiresOnUnixMs - Date.now()) / 1000)),
@@ -399,7 +417,7 @@ class PaytrimAuthClient {
   async refreshToken() {
     const h = privates.get(this).handle;
     if (h.closed) throw closedError();
-    return toTokenShape(await asyncToken(h, N.refreshTokenAsync));
+    return toTokenShape(await asyncToken(h, true));
   }
 
   /**
@@ -472,4 +490,6 @@ module.exports = {
   errorCodeName: (code) => N.errorCodeName(code),
   /** @internal Number of native clients not yet freed (for tests). */
   _liveNativeClients: () => liveNativeClients,
+  /** @internal Notifier wake-ups and native results taken, since load (for tests and benchmarks). */
+  _notifierStats: () => ({ ...notifierStats }),
 };

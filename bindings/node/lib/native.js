@@ -55,7 +55,9 @@ koffi.opaque('paytrim_auth_error');
 koffi.opaque('paytrim_auth_client');
 koffi.opaque('paytrim_auth_config');
 
-const TokenCallback = koffi.proto(
+// Declared for completeness; the wrapper never registers a callback that the
+// library's threads would call (see lib/notifier.js for why and what instead).
+koffi.proto(
   'void paytrim_auth_token_callback(void *user_data, const char *token, int64_t expires_on_unix_ms, const paytrim_auth_error *error)'
 );
 
@@ -86,6 +88,21 @@ const N = {
     'paytrim_auth_error *paytrim_auth_client_refresh_token_async(const paytrim_auth_client *client, paytrim_auth_token_callback *callback, void *user_data)'
   ),
 
+  // Notifiers (lib/notifier.js): results queued natively, taken on this thread.
+  notifierNew: lib.func('paytrim_auth_error *paytrim_auth_notifier_new(_Out_ uint64_t *out_notifier, _Out_ int32_t *out_fd)'),
+  notifierFree: lib.func('void paytrim_auth_notifier_free(uint64_t notifier)'),
+  notifierCloseFd: lib.func('void paytrim_auth_notifier_close_fd(int32_t fd)'),
+  // Number and string outputs are raw slots (BigUint64Array / BigInt64Array).
+  notifierNext: lib.func(
+    'paytrim_auth_error *paytrim_auth_notifier_next(uint64_t notifier, void *out_request, void *out_token, void *out_expires_on_unix_ms, _Out_ paytrim_auth_error **out_error)'
+  ),
+  getTokenNotify: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_get_token_notify(const paytrim_auth_client *client, uint64_t notifier, uint64_t request)'
+  ),
+  refreshTokenNotify: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_refresh_token_notify(const paytrim_auth_client *client, uint64_t notifier, uint64_t request)'
+  ),
+
   errorCode: lib.func('uint32_t paytrim_auth_error_code(const paytrim_auth_error *error)'),
   errorMessage: lib.func('const char *paytrim_auth_error_message(const paytrim_auth_error *error)'),
   errorIsRetryable: lib.func('bool paytrim_auth_error_is_retryable(const paytrim_auth_error *error)'),
@@ -114,14 +131,4 @@ function takeString(ptr) {
   }
 }
 
-/**
- * Registers `fn` as a native paytrim_auth_token_callback for the lifetime of
- * the process. Koffi forwards calls made from the library's own threads to the
- * JS thread and blocks the calling thread until `fn` returns, so the borrowed
- * token/error stay valid while `fn` runs.
- */
-function registerTokenCallback(fn) {
-  return koffi.register(fn, koffi.pointer(TokenCallback));
-}
-
-module.exports = { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString, registerTokenCallback };
+module.exports = { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString };

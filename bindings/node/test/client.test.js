@@ -504,11 +504,11 @@ test('close() while fetches are in flight lets them finish, then frees the clien
     const live = _liveNativeClients();
     const pending = [client.getToken(), client.getToken(), client.getTokenJson(), client.refreshToken()];
     client.close();
+    await sleep(100); // the fetches are still in flight (400 ms)
+    assert.equal(_liveNativeClients(), live, 'not freed under the in-flight calls');
+    await assert.rejects(client.getToken(), { code: CLIENT_CLOSED });
     const [a, b, j, r] = await Promise.all(pending);
     assert.ok(a.accessToken && b.accessToken && j.access_token && r.accessToken);
-    await assert.rejects(client.getToken(), { code: CLIENT_CLOSED });
-    assert.equal(_liveNativeClients(), live, 'not freed under the in-flight calls');
-    await sleep(50); // the deferred free runs on a later turn
     assert.equal(_liveNativeClients(), live - 1, 'freed once the calls ended');
     assert.ok((await emu.requestsFor(creds.clientId)).length >= 1);
   } finally {

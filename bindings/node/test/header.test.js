@@ -66,3 +66,19 @@ test('loading refuses a library with another ABI version, and a missing library,
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /cannot load the native library .*nope\.so.*PAYTRIM_AUTH_LIB/s);
 });
+
+test('every function the wrapper declares is in the header, with the same parameter names', () => {
+  const src = fs.readFileSync(path.join(__dirname, '..', 'lib', 'native.js'), 'utf8');
+  const decls = [...src.matchAll(/lib\.func\(\s*'([^']+)'/g)].map((m) => m[1]);
+  assert.ok(decls.length >= 20, 'native.js declares the C functions');
+  const paramNames = (params) =>
+    params === 'void' || params === '' ? [] : params.split(',').map((p) => p.trim().match(/(\w+)\s*$/)[1]);
+  for (const d of decls) {
+    const m = d.match(/(paytrim_auth_\w+)\((.*)\)$/);
+    assert.ok(m, `a declaration of the wrapper: ${d}`);
+    const [, name, params] = m;
+    const h = header.match(new RegExp(`\\b${name}\\(([^)]*)\\)`));
+    assert.ok(h, `${name} is declared by the wrapper but missing from include/paytrim_auth.h`);
+    assert.deepEqual(paramNames(params), paramNames(h[1].replace(/\s+/g, ' ').trim()), `${name}: parameters`);
+  }
+});
