@@ -554,6 +554,30 @@ paytrim_auth_error *paytrim_auth_client_new_managed_identity(const char *identit
                                                              const paytrim_auth_config *config,
                                                              paytrim_auth_client **out_client);
 
+// Sends this library's log events (see `paytrim_auth_set_log_callback` for
+// levels and content; never a secret or a token) to `notifier`: events at
+// `level` and more severe ones are queued and taken with
+// `paytrim_auth_notifier_next_log`. `level` 0 stops them. While any notifier
+// subscribes, the process-wide log callback is the notifiers' (this replaces
+// a callback set with `paytrim_auth_set_log_callback`, and that function
+// replaces the notifiers'); when the last one stops, logging is off.
+// Returns NULL on success; an error for an unknown notifier or a level
+// above 5.
+paytrim_auth_error *paytrim_auth_notifier_set_log_level(uint64_t notifier, uint32_t level);
+
+// Takes the oldest queued log event of `notifier`: writes its level (1 error
+// to 5 trace) to `*out_level` and its text (owned; free with
+// `paytrim_auth_string_free`) to `*out_message`, or 0 and NULL when none is
+// queued. Events the queue could not hold (more than 10,000 waiting) come
+// back as one warning saying how many were dropped. Returns NULL on success;
+// an error for NULL outputs or an unknown notifier.
+//
+// # Safety
+// Every output is NULL or writable.
+paytrim_auth_error *paytrim_auth_notifier_next_log(uint64_t notifier,
+                                                   uint32_t *out_level,
+                                                   char **out_message);
+
 // Creates a notifier for one event loop. Writes its number (never 0) to
 // `*out_notifier` and the descriptor to watch for readability to `*out_fd`.
 // The descriptor (a close-on-exec Unix stream socket) belongs to the caller,
@@ -579,8 +603,9 @@ void paytrim_auth_notifier_close_fd(int32_t fd);
 // (then nothing else is written). For a token: `*out_token` (owned; free with
 // `paytrim_auth_string_free`) and `*out_expires_on_unix_ms`; for a failure:
 // `*out_error` (owned; free with `paytrim_auth_error_free`). Returns NULL on
-// success; an error for NULL outputs or an unknown notifier. Call it until
-// `*out_request` is 0 after each wake-up.
+// success; an error for NULL outputs or an unknown notifier. After each
+// wake-up, call it and `paytrim_auth_notifier_next_log` until both queues
+// are empty (the next wake-up comes only after that).
 //
 // # Safety
 // Every output is NULL or writable.

@@ -137,5 +137,16 @@ export declare const ABI_VERSION: number;
 export declare const LIBRARY_PATH: string;
 /** Version of the loaded native library. */
 export declare function nativeVersion(): string;
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+/**
+ * Sends the library's diagnostic events at `options.level` (default 'info')
+ * and more severe ones to `logger`, on this environment's JS thread. Never a
+ * secret or a token; tenant and client ids only with `pii: true`
+ * (process-wide). `null` stops them for this environment.
+ */
+export declare function setLogger(
+  logger: ((level: LogLevel, message: string) => void) | null,
+  options?: { level?: LogLevel; pii?: boolean }
+): void;
 /** snake_case name of a numeric error code, e.g. 'credential_rejected'. */
 export declare function errorCodeName(code: number): string;

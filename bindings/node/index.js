@@ -2,7 +2,7 @@
 
 const util = require('node:util');
 const { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString } = require('./lib/native');
-const { notifier, stats: notifierStats } = require('./lib/notifier');
+const { notifier, setLogger: setNotifierLogger, stats: notifierStats, LEVEL_NAMES } = require('./lib/notifier');
 const { ERROR_CODES, CODE_NAMES, CLIENT_CLOSED, PaytrimAuthError } = require('./lib/errors');
 
 const DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
@@ -474,6 +474,50 @@ function raceAbort(promise, signal) {
   });
 }
 
+/**
+ * Sends the library's diagnostic events (cache misses, fetch start and end
+ * with duration and client-request-id, retries, throttling, background
+ * refreshes) to `logger(level, message)`, `level` being 'error', 'warn',
+ * 'info', 'debug' or 'trace'. Events at `options.level` (default 'info') and
+ * more severe ones are delivered. `logger` always runs on this environment's
+ * JS thread (the main thread or this worker), from the event loop, never on a
+ * library thread. Messages never contain a secret or a token; tenant and
+ * client ids appear only with `options.pii: true` (process-wide setting).
+ * `setLogger(null)` stops the events for this environment.
+ *
+ * Process-wide: while any environment has a logger, the library's C log
+ * callback (`paytrim_auth_set_log_callback`) is the wrapper's.
+ */
+function setLogger(logger, options = {}) {
+  if (logger === null || logger === undefined) {
+    setNotifierLogger(takeError, null, 0);
+    return;
+  }
+  if (typeof logger !== 'function') {
+    throw new TypeError(`paytrim-auth: setLogger(logger) needs a function or null, not ${describeType(logger)}`);
+  }
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError('paytrim-auth: setLogger options must be an object');
+  }
+  for (const k of Object.keys(options)) {
+    if (k !== 'level' && k !== 'pii') {
+      throw invalidArgument(`unknown setLogger option ${JSON.stringify(k)}; known options: level, pii`);
+    }
+  }
+  const levelName = options.level === undefined ? 'info' : options.level;
+  const level = LEVEL_NAMES.indexOf(levelName);
+  if (typeof levelName !== 'string' || level < 1) {
+    throw invalidArgument(
+      `setLogger option level must be one of ${LEVEL_NAMES.slice(1).join(', ')}, not ${JSON.stringify(levelName)}`
+    );
+  }
+  if (options.pii !== undefined && typeof options.pii !== 'boolean') {
+    throw new TypeError(`paytrim-auth: setLogger option pii must be a boolean, not ${describeType(options.pii)}`);
+  }
+  setNotifierLogger(takeError, logger, level);
+  if (options.pii !== undefined) N.setLogPii(options.pii);
+}
+
 /** Version of the loaded native library, e.g. '0.1.0'. */
 function nativeVersion() {
   return N.version();
@@ -487,6 +531,7 @@ module.exports = {
   ABI_VERSION,
   LIBRARY_PATH,
   nativeVersion,
+  setLogger,
   errorCodeName: (code) => N.errorCodeName(code),
   /** @internal Number of native clients not yet freed (for tests). */
   _liveNativeClients: () => liveNativeClients,

@@ -9,6 +9,7 @@ export const {
   ABI_VERSION,
   LIBRARY_PATH,
   nativeVersion,
+  setLogger,
   errorCodeName,
 } = cjs;
 

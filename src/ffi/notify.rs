@@ -11,6 +11,10 @@
 //! was empty); the event loop wakes, and the host takes every queued result
 //! with `paytrim_auth_notifier_next` on its own thread.
 //!
+//! A notifier can also receive the library's log events
+//! (`paytrim_auth_notifier_set_log_level`), queued the same way and taken with
+//! `paytrim_auth_notifier_next_log`.
+//!
 //! Notifiers are named by a number, not a pointer: a stale or unknown number
 //! is harmless. After `paytrim_auth_notifier_free`, or once the host closed
 //! the descriptor (an ended environment's handles are closed by its runtime),
@@ -23,6 +27,7 @@ use super::error::paytrim_auth_error;
 use super::strings;
 use super::wake_socket::{close_fd, Wake, WakeSocket};
 use crate::error::Error;
+use crate::log::{self, Level};
 use crate::token::AccessToken;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
@@ -38,11 +43,23 @@ struct Completion {
     result: Result<(Zeroizing<String>, i64), Error>,
 }
 
+/// Log events queued beyond this (an event loop that does not keep up) are
+/// dropped and counted.
+const MAX_QUEUED_LOGS: usize = 10_000;
+
 #[derive(Default)]
 struct Queue {
     completions: VecDeque<Completion>,
-    /// A wake-up byte was written and the queue has not been emptied since.
+    logs: VecDeque<(Level, String)>,
+    dropped_logs: u64,
+    /// A wake-up byte was written and the queues have not been emptied since.
     woken: bool,
+}
+
+impl Queue {
+    fn empty(&self) -> bool {
+        self.completions.is_empty() && self.logs.is_empty() && self.dropped_logs == 0
+    }
 }
 
 struct Notifier {
@@ -61,17 +78,23 @@ fn forget(id: u64) {
     // Dropped outside the registry lock: dropping a notifier wipes tokens and
     // closes a descriptor.
     let gone = NOTIFIERS.lock().remove(&id);
+    if gone.is_some() {
+        set_log_level(id, None);
+    }
     drop(gone);
 }
 
 /// Forgets notifiers whose host closed the descriptor without freeing them
 /// (an environment that ended): bounds what such hosts leave behind.
 fn sweep_abandoned() {
-    let gone: Vec<Arc<Notifier>> = {
+    let gone: Vec<(u64, Arc<Notifier>)> = {
         let mut map = NOTIFIERS.lock();
         let ids: Vec<u64> = map.iter().filter(|(_, n)| n.wake.reader_gone()).map(|(id, _)| *id).collect();
-        ids.iter().filter_map(|id| map.remove(id)).collect()
+        ids.iter().filter_map(|id| map.remove(id).map(|n| (*id, n))).collect()
     };
+    for (id, _) in &gone {
+        set_log_level(*id, None);
+    }
     drop(gone);
 }
 
@@ -83,15 +106,131 @@ fn deliver(notifier: u64, request: u64, result: Result<&AccessToken, &Error>) {
         Ok(t) => Ok((Zeroizing::new(t.secret().to_owned()), t.expires_on_unix_ms())),
         Err(e) => Err(e.clone()),
     };
+    enqueue(notifier, &n, |q| q.completions.push_back(Completion { request, result }));
+}
+
+/// Changes `n`'s queues and wakes its event loop if they were drained.
+fn enqueue(id: u64, n: &Notifier, push: impl FnOnce(&mut Queue)) {
     let must_wake = {
         let mut q = n.queue.lock();
-        q.completions.push_back(Completion { request, result });
+        push(&mut q);
         !std::mem::replace(&mut q.woken, true)
     };
     if must_wake && n.wake.wake() == Wake::ReaderGone {
-        forget(notifier);
+        forget(id);
     }
 }
+
+// ------------------------------------------------------------------ logs
+
+/// Notifiers that want log events, with the most verbose level each wants.
+static LOG_SUBSCRIBERS: Lazy<Mutex<HashMap<u64, Level>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+/// Subscribes (`Some`) or unsubscribes (`None`) a notifier, and installs the
+/// process-wide log sink at the most verbose level any notifier wants (or
+/// removes it when the last one leaves).
+fn set_log_level(id: u64, level: Option<Level>) {
+    let mut subs = LOG_SUBSCRIBERS.lock();
+    let had = !subs.is_empty();
+    match level {
+        Some(l) => subs.insert(id, l),
+        None => subs.remove(&id),
+    };
+    match subs.values().max() {
+        Some(&max) => log::set_sink(max, Some(std::sync::Arc::new(log_to_notifiers))),
+        // Only take down the sink if it was ours.
+        None if had => log::set_sink(Level::Error, None),
+        None => {}
+    }
+}
+
+/// The log sink while notifiers subscribe: queues the event for each that
+/// wants its level. Runs on the thread of the event, never calls the host.
+fn log_to_notifiers(level: Level, message: &str) {
+    let wanted: Vec<u64> = LOG_SUBSCRIBERS.lock().iter().filter(|(_, &l)| level <= l).map(|(&id, _)| id).collect();
+    for id in wanted {
+        let Some(n) = lookup(id) else { continue };
+        enqueue(id, &n, |q| {
+            if q.logs.len() < MAX_QUEUED_LOGS {
+                q.logs.push_back((level, message.to_owned()));
+            } else {
+                q.dropped_logs += 1;
+            }
+        });
+    }
+}
+
+/// Sends this library's log events (see `paytrim_auth_set_log_callback` for
+/// levels and content; never a secret or a token) to `notifier`: events at
+/// `level` and more severe ones are queued and taken with
+/// `paytrim_auth_notifier_next_log`. `level` 0 stops them. While any notifier
+/// subscribes, the process-wide log callback is the notifiers' (this replaces
+/// a callback set with `paytrim_auth_set_log_callback`, and that function
+/// replaces the notifiers'); when the last one stops, logging is off.
+/// Returns NULL on success; an error for an unknown notifier or a level
+/// above 5.
+#[no_mangle]
+pub extern "C" fn paytrim_auth_notifier_set_log_level(notifier: u64, level: u32) -> *mut paytrim_auth_error {
+    run(|| {
+        let level = match level {
+            0 => None,
+            n => Some(Level::from_u32(n).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "level {n} is not a log level (0 off, 1 error, 2 warn, 3 info, 4 debug, 5 trace)"
+                ))
+            })?),
+        };
+        if lookup(notifier).is_none() {
+            return Err(Error::invalid_argument("notifier is unknown or freed"));
+        }
+        set_log_level(notifier, level);
+        Ok(())
+    })
+}
+
+/// Takes the oldest queued log event of `notifier`: writes its level (1 error
+/// to 5 trace) to `*out_level` and its text (owned; free with
+/// `paytrim_auth_string_free`) to `*out_message`, or 0 and NULL when none is
+/// queued. Events the queue could not hold (more than 10,000 waiting) come
+/// back as one warning saying how many were dropped. Returns NULL on success;
+/// an error for NULL outputs or an unknown notifier.
+///
+/// # Safety
+/// Every output is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn paytrim_auth_notifier_next_log(
+    notifier: u64,
+    out_level: *mut u32,
+    out_message: *mut *mut c_char,
+) -> *mut paytrim_auth_error {
+    run(|| {
+        let out_l = strings::out(out_level, "out_level", 0)?;
+        let out_m = strings::out(out_message, "out_message", ptr::null_mut())?;
+        let n = lookup(notifier).ok_or_else(|| Error::invalid_argument("notifier is unknown or freed"))?;
+        let next = {
+            let mut q = n.queue.lock();
+            let next = match q.logs.pop_front() {
+                Some(e) => Some(e),
+                None if q.dropped_logs > 0 => {
+                    let dropped = std::mem::take(&mut q.dropped_logs);
+                    Some((Level::Warn, format!("{dropped} log event(s) dropped: the event loop did not keep up")))
+                }
+                None => None,
+            };
+            if q.empty() {
+                q.woken = false;
+            }
+            next
+        };
+        if let Some((level, message)) = next {
+            *out_m = strings::owned_or_err(&message)?;
+            *out_l = level.as_u32();
+        }
+        Ok(())
+    })
+}
+
+// ------------------------------------------------------------------ entry points
 
 /// Creates a notifier for one event loop. Writes its number (never 0) to
 /// `*out_notifier` and the descriptor to watch for readability to `*out_fd`.
@@ -143,8 +282,9 @@ pub extern "C" fn paytrim_auth_notifier_close_fd(fd: i32) {
 /// (then nothing else is written). For a token: `*out_token` (owned; free with
 /// `paytrim_auth_string_free`) and `*out_expires_on_unix_ms`; for a failure:
 /// `*out_error` (owned; free with `paytrim_auth_error_free`). Returns NULL on
-/// success; an error for NULL outputs or an unknown notifier. Call it until
-/// `*out_request` is 0 after each wake-up.
+/// success; an error for NULL outputs or an unknown notifier. After each
+/// wake-up, call it and `paytrim_auth_notifier_next_log` until both queues
+/// are empty (the next wake-up comes only after that).
 ///
 /// # Safety
 /// Every output is NULL or writable.
@@ -165,7 +305,7 @@ pub unsafe extern "C" fn paytrim_auth_notifier_next(
         let next = {
             let mut q = n.queue.lock();
             let next = q.completions.pop_front();
-            if next.is_none() {
+            if q.empty() {
                 q.woken = false;
             }
             next
@@ -237,4 +377,73 @@ unsafe fn notify_call<'a>(
         return Err(Error::invalid_argument("notifier is unknown or freed"));
     }
     Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending_bytes(fd: i32) -> isize {
+        let mut b = [0u8; 64];
+        // SAFETY: a valid descriptor and buffer.
+        unsafe { libc::recv(fd, b.as_mut_ptr() as *mut libc::c_void, b.len(), libc::MSG_DONTWAIT) }
+    }
+
+    fn next(id: u64) -> Result<Option<(u64, u32)>, u32> {
+        let (mut r, mut t, mut x, mut e) = (0u64, ptr::null_mut(), 0i64, ptr::null_mut());
+        let err = unsafe { paytrim_auth_notifier_next(id, &mut r, &mut t, &mut x, &mut e) };
+        if !err.is_null() {
+            let code = super::super::error::paytrim_auth_error_code(err);
+            unsafe { super::super::error::paytrim_auth_error_free(err) };
+            return Err(code);
+        }
+        if r == 0 {
+            return Ok(None);
+        }
+        assert!(t.is_null() && !e.is_null(), "these tests deliver errors");
+        let code = super::super::error::paytrim_auth_error_code(e);
+        unsafe { super::super::error::paytrim_auth_error_free(e) };
+        Ok(Some((r, code)))
+    }
+
+    fn new_notifier() -> (u64, i32) {
+        let (mut id, mut fd) = (0u64, -1i32);
+        assert!(unsafe { paytrim_auth_notifier_new(&mut id, &mut fd) }.is_null());
+        (id, fd)
+    }
+
+    #[test]
+    fn one_wake_up_per_drain_and_results_in_order() {
+        let (id, fd) = new_notifier();
+        deliver(id, 7, Err(&Error::internal("first")));
+        deliver(id, 8, Err(&Error::internal("second")));
+        assert_eq!(pending_bytes(fd), 1, "one byte for two results");
+        assert_eq!(next(id).unwrap().map(|r| r.0), Some(7));
+        assert_eq!(next(id).unwrap().map(|r| r.0), Some(8));
+        assert_eq!(next(id).unwrap(), None);
+        deliver(id, 9, Err(&Error::internal("third")));
+        assert_eq!(pending_bytes(fd), 1, "drained: the next result wakes again");
+        paytrim_auth_notifier_free(id);
+        assert!(next(id).is_err(), "a freed notifier is unknown");
+        deliver(id, 10, Err(&Error::internal("dropped"))); // no panic, nothing queued
+        paytrim_auth_notifier_close_fd(fd);
+    }
+
+    #[test]
+    fn a_closed_reader_makes_the_library_forget_the_notifier() {
+        let (id, fd) = new_notifier();
+        paytrim_auth_notifier_close_fd(fd); // what Node does when a worker ends
+        deliver(id, 1, Err(&Error::internal("for nobody")));
+        assert!(lookup(id).is_none(), "forgotten on the first delivery after the reader closed");
+
+        let (id2, fd2) = new_notifier();
+        paytrim_auth_notifier_close_fd(fd2);
+        let (id3, fd3) = new_notifier(); // sweeps abandoned ones
+        assert!(lookup(id2).is_none(), "forgotten by the next notifier_new");
+        assert!(lookup(id3).is_some());
+        paytrim_auth_notifier_free(id3);
+        paytrim_auth_notifier_close_fd(fd3);
+    }
+    // Log delivery is tested end to end by bindings/node/test/logging.test.js:
+    // the log sink is process-wide, and src/log.rs owns it among unit tests.
 }

@@ -96,6 +96,11 @@ const N = {
   notifierNext: lib.func(
     'paytrim_auth_error *paytrim_auth_notifier_next(uint64_t notifier, void *out_request, void *out_token, void *out_expires_on_unix_ms, _Out_ paytrim_auth_error **out_error)'
   ),
+  notifierSetLogLevel: lib.func('paytrim_auth_error *paytrim_auth_notifier_set_log_level(uint64_t notifier, uint32_t level)'),
+  notifierNextLog: lib.func(
+    'paytrim_auth_error *paytrim_auth_notifier_next_log(uint64_t notifier, _Out_ uint32_t *out_level, void *out_message)'
+  ),
+  setLogPii: lib.func('void paytrim_auth_set_log_pii(bool enabled)'),
   getTokenNotify: lib.func(
     'paytrim_auth_error *paytrim_auth_client_get_token_notify(const paytrim_auth_client *client, uint64_t notifier, uint64_t request)'
   ),

@@ -21,6 +21,12 @@
 // its own thread. When an environment ends, Node closes the socket with the
 // environment's other handles; the library sees the closed reader and drops
 // the notifier and its results. process.exit() also frees it explicitly.
+//
+// The library's log events reach setLogger() the same way: the notifier
+// subscribes (paytrim_auth_notifier_set_log_level), events are queued in the
+// library and taken here (paytrim_auth_notifier_next_log), so a logger always
+// runs on its own environment's JS thread, never on a library thread, and
+// events for an environment that ended are dropped with it.
 
 const net = require('node:net');
 const { N, takeString } = require('./native');
@@ -31,6 +37,13 @@ const outRequest = new BigUint64Array(1);
 const outToken = new BigUint64Array(1);
 const outExpires = new BigInt64Array(1);
 const outError = [null];
+const outLevel = [0];
+const outMessage = new BigUint64Array(1);
+
+const LEVEL_NAMES = [null, 'error', 'warn', 'info', 'debug', 'trace'];
+
+/** This environment's logger: { fn, level } or null (kept across notifiers). */
+let logger = null;
 
 /** Counters for tests and benchmarks. */
 const stats = { wakeUps: 0, deliveries: 0 };
@@ -64,6 +77,12 @@ class Notifier {
     this.socket.unref(); // ref'd only while requests are pending
     this.onExit = () => this.close();
     process.on('exit', this.onExit);
+    if (logger !== null) this.subscribeLogs(logger.level);
+  }
+
+  subscribeLogs(level) {
+    const err = N.notifierSetLogLevel(this.id, level);
+    if (err) throw this.takeError(err);
   }
 
   /**
@@ -95,8 +114,46 @@ class Notifier {
     if (this.pending.size === 0 && !this.closed) this.socket.unref();
   }
 
-  /** Takes every queued result and settles its request. */
+  /** Takes every queued log event and result (until both queues are empty). */
   drain() {
+    for (;;) {
+      const logs = this.drainLogs();
+      const results = this.drainResults();
+      if (logs < 0 || results < 0 || logs + results === 0) return;
+    }
+  }
+
+  /** Hands queued log events to the logger; their count, or -1 after a failure. */
+  drainLogs() {
+    let n = 0;
+    for (;;) {
+      outLevel[0] = 0;
+      outMessage[0] = 0n;
+      const err = N.notifierNextLog(this.id, outLevel, outMessage);
+      if (err) {
+        this.fail(this.takeError(err));
+        return -1;
+      }
+      const level = outLevel[0];
+      if (level === 0) return n;
+      n++;
+      const message = takeString(outMessage[0]);
+      if (logger === null) continue;
+      try {
+        logger.fn(LEVEL_NAMES[level] || 'info', message);
+      } catch (e) {
+        // A throwing logger is the application's bug: surface it, but after
+        // the results are delivered.
+        process.nextTick(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  /** Settles requests from queued results; their count, or -1 after a failure. */
+  drainResults() {
+    let n = 0;
     for (;;) {
       outRequest[0] = 0n;
       outToken[0] = 0n;
@@ -104,10 +161,11 @@ class Notifier {
       const err = N.notifierNext(this.id, outRequest, outToken, outExpires, outError);
       if (err) {
         this.fail(this.takeError(err));
-        return;
+        return -1;
       }
       const id = Number(outRequest[0]);
-      if (id === 0) break;
+      if (id === 0) return n;
+      n++;
       stats.deliveries++;
       const p = this.pending.get(id);
       this.forget(id);
@@ -153,4 +211,16 @@ function notifier(takeError) {
   return current;
 }
 
-module.exports = { notifier, stats };
+/** Sets (fn, level 1..5) or clears (null) this environment's logger. */
+function setLogger(takeError, fn, level) {
+  if (fn === null) {
+    logger = null;
+    if (current !== null) current.subscribeLogs(0);
+    return;
+  }
+  const n = notifier(takeError);
+  n.subscribeLogs(level);
+  logger = { fn, level };
+}
+
+module.exports = { notifier, setLogger, stats, LEVEL_NAMES };
