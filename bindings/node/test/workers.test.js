@@ -14,7 +14,7 @@ const { spawn } = require('node:child_process');
 const { Emulator } = require('./helpers/emulator');
 
 const ROUNDS = Number(process.env.PAYTRIM_NODE_WORKER_ROUNDS || 50);
-const LATENCY_MS = 250;
+const LATENCY_MS = 400;
 const SCRIPT = path.join(__dirname, 'fixtures', 'worker-rounds.js');
 
 let emu;
