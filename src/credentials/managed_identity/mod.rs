@@ -14,9 +14,10 @@
 //! 2. config key `imds_endpoint` → IMDS there;
 //! 3. `IDENTITY_ENDPOINT` → App Service, with `IDENTITY_HEADER` (or config key `identity_header`);
 //!    `IDENTITY_ENDPOINT` without a header is an error (with `IMDS_ENDPOINT` too it is Azure Arc,
-//!    which is not supported);
+//!    which is not supported; with `IDENTITY_SERVER_THUMBPRINT` it is Service Fabric, not supported);
 //! 4. `IMDS_ENDPOINT` → IMDS there;
-//! 5. IMDS at `http://169.254.169.254`.
+//! 5. `MSI_ENDPOINT` alone (Cloud Shell, the 2017 App Service API): an error, not supported;
+//! 6. IMDS at `http://169.254.169.254`.
 //!
 //! Endpoints must be https, plain http on loopback, or plain http on the
 //! link-local IMDS address 169.254.169.254 (the one exception to the
@@ -283,6 +284,13 @@ pub(crate) fn select_endpoint(config: &ClientConfig, env: &dyn Fn(&str) -> Optio
         return imds(base, "config key 'imds_endpoint'");
     }
     if let Some(url) = var("IDENTITY_ENDPOINT") {
+        if var("IDENTITY_SERVER_THUMBPRINT").is_some() {
+            return Err(Error::invalid_argument(
+                "managed identity: IDENTITY_SERVER_THUMBPRINT is set, which means Service Fabric, whose managed \
+                 identity paytrim-auth does not support; set config key 'imds_endpoint' or 'identity_endpoint' \
+                 to choose an endpoint",
+            ));
+        }
         if cfg_header.is_none() && var("IDENTITY_HEADER").is_none() && var("IMDS_ENDPOINT").is_some() {
             return Err(Error::invalid_argument(
                 "managed identity: IDENTITY_ENDPOINT and IMDS_ENDPOINT without IDENTITY_HEADER mean Azure Arc, \
@@ -294,6 +302,13 @@ pub(crate) fn select_endpoint(config: &ClientConfig, env: &dyn Fn(&str) -> Optio
     }
     if let Some(base) = var("IMDS_ENDPOINT") {
         return imds(&base, "IMDS_ENDPOINT");
+    }
+    if var("MSI_ENDPOINT").is_some() {
+        return Err(Error::invalid_argument(
+            "managed identity: only MSI_ENDPOINT is set (Azure Cloud Shell or the 2017 App Service API), which \
+             paytrim-auth does not support; set config key 'imds_endpoint' or 'identity_endpoint' to choose an \
+             endpoint",
+        ));
     }
     imds(DEFAULT_IMDS_ENDPOINT, "the default IMDS address")
 }
@@ -438,6 +453,17 @@ mod tests {
         let e = select_endpoint(&c, &env(&app)).unwrap();
         assert_eq!(e.required_header(), ("X-IDENTITY-HEADER", "from-config"));
         assert!(!format!("{e:?}").contains("from-config"));
+        // Service Fabric and the legacy MSI_ENDPOINT are refused, naming them.
+        let sf = [app[0], app[1], ("IDENTITY_SERVER_THUMBPRINT", "ab12")];
+        let e = select_endpoint(&ClientConfig::default(), &env(&sf)).unwrap_err();
+        assert!(e.message().contains("Service Fabric"), "{}", e.message());
+        let e =
+            select_endpoint(&ClientConfig::default(), &env(&[("MSI_ENDPOINT", "http://localhost:50342/oauth2/token")]))
+                .unwrap_err();
+        assert!(e.message().contains("MSI_ENDPOINT"), "{}", e.message());
+        // With IDENTITY_ENDPOINT too (App Service sets both), the current API is used.
+        let both = [app[0], app[1], ("MSI_ENDPOINT", "http://127.0.0.1:41741/MSI/token/")];
+        assert_eq!(select_endpoint(&ClientConfig::default(), &env(&both)).unwrap().flavour, Flavour::AppService);
         // A bad variable is named.
         let e = select_endpoint(&ClientConfig::default(), &env(&[("IMDS_ENDPOINT", "http://10.1.2.3")])).unwrap_err();
         assert!(e.message().contains("IMDS_ENDPOINT") && e.message().contains("plain http"), "{}", e.message());
