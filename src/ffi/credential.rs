@@ -307,28 +307,7 @@ pub unsafe extern "C" fn paytrim_auth_credential_set(
         let credential = credential.as_mut().ok_or_else(|| Error::invalid_argument("credential is NULL"))?;
         let key = strings::arg(key, "key")?;
         let value = strings::arg(value, "value")?;
-        let Credential::Certificate(cert) = &credential.inner else {
-            return Err(Error::invalid_argument(format!(
-                "credential option '{key}': a {} credential has no options",
-                credential.inner.kind()
-            )));
-        };
-        let updated = match key {
-            "signing_algorithm" => cert.clone().with_algorithm(SigningAlgorithm::parse(value)?),
-            "send_certificate_chain" => {
-                let on = crate::environment::parse_bool(value).ok_or_else(|| {
-                    Error::invalid_argument("credential option 'send_certificate_chain': must be true or false")
-                })?;
-                cert.clone().with_chain(on)
-            }
-            _ => {
-                return Err(Error::invalid_argument(format!(
-                    "unknown credential option '{key}' (known: signing_algorithm, send_certificate_chain)"
-                )))
-            }
-        };
-        credential.inner = Credential::Certificate(updated);
-        Ok(())
+        set_option(&mut credential.inner, key, value)
     })
 }
 
@@ -364,6 +343,33 @@ pub unsafe extern "C" fn paytrim_auth_credential_sign_assertion(
         *out = strings::owned_or_err(assertion.expose())?;
         Ok(())
     })
+}
+
+/// Sets one credential option (see `paytrim_auth_credential_set`; also used
+/// by the JNI glue). Refused options change nothing.
+pub(super) fn set_option(credential: &mut Credential, key: &str, value: &str) -> Result<(), Error> {
+    let Credential::Certificate(cert) = &*credential else {
+        return Err(Error::invalid_argument(format!(
+            "credential option '{key}': a {} credential has no options",
+            credential.kind()
+        )));
+    };
+    let updated = match key {
+        "signing_algorithm" => cert.clone().with_algorithm(SigningAlgorithm::parse(value)?),
+        "send_certificate_chain" => {
+            let on = crate::environment::parse_bool(value).ok_or_else(|| {
+                Error::invalid_argument("credential option 'send_certificate_chain': must be true or false")
+            })?;
+            cert.clone().with_chain(on)
+        }
+        _ => {
+            return Err(Error::invalid_argument(format!(
+                "unknown credential option '{key}' (known: signing_algorithm, send_certificate_chain)"
+            )))
+        }
+    };
+    *credential = Credential::Certificate(updated);
+    Ok(())
 }
 
 /// Frees a credential. NULL is accepted. Clients made from it keep working.

@@ -39,8 +39,8 @@ use std::ptr;
 use std::sync::Arc;
 
 /// Classes and method ids, looked up once by `NativeBridge.init`.
-struct Cache {
-    vm: JavaVM,
+pub(super) struct Cache {
+    pub(super) vm: JavaVM,
     /// `com.paytrim.auth.NativeBridge`
     bridge: GlobalRef,
     /// `static void asyncResult(Object future, String token, long expiresOnUnixMs, Throwable error)`
@@ -77,7 +77,7 @@ const LOG_EVENT_SIG: &str = "(ILjava/lang/String;)V";
 const EXCEPTION_CTOR_SIG: &str = "(ILjava/lang/String;ZILjava/lang/String;Ljava/lang/String;[ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;J)V";
 
 /// Why an entry point failed.
-enum Failure {
+pub(super) enum Failure {
     /// A core error: thrown as `PaytrimAuthException`.
     Core(Error),
     /// A JNI call failed; usually a Java exception is already pending.
@@ -96,11 +96,11 @@ impl From<jni::errors::Error> for Failure {
     }
 }
 
-type JResult<T> = Result<T, Failure>;
+pub(super) type JResult<T> = Result<T, Failure>;
 
 /// The panic boundary of every entry point: runs `body`; on failure or panic
 /// leaves a Java exception pending and returns `fallback`.
-fn boundary<'local, T>(
+pub(super) fn boundary<'local, T>(
     env: &mut JNIEnv<'local>,
     fallback: T,
     body: impl FnOnce(&mut JNIEnv<'local>) -> JResult<T>,
@@ -130,7 +130,7 @@ fn boundary<'local, T>(
     }
 }
 
-fn cache() -> Result<&'static Cache, Error> {
+pub(super) fn cache() -> Result<&'static Cache, Error> {
     CACHE
         .get()
         .ok_or_else(|| Error::internal("NativeBridge.init was not called; load the library through com.paytrim.auth"))
@@ -225,7 +225,7 @@ fn client_ref<'a>(handle: jlong) -> Result<&'a JniClient, Error> {
         .ok_or_else(|| Error::invalid_argument("client handle is 0 (closed)"))
 }
 
-fn java_string(env: &mut JNIEnv, s: &JString, what: &str) -> JResult<String> {
+pub(super) fn java_string(env: &mut JNIEnv, s: &JString, what: &str) -> JResult<String> {
     if s.is_null() {
         return Err(Error::invalid_argument(format!("{what} is null")).into());
     }
@@ -323,28 +323,39 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_newClient<'local>(
     boundary(&mut env, 0, |env| {
         let id = java_string(env, &client_id, "clientId")?;
         let secret = Credential::client_secret(java_string(env, &client_secret, "clientSecret")?);
-        let mut config = ClientConfig::default();
-        if !keys.is_null() || !values.is_null() {
-            if keys.is_null() || values.is_null() {
-                return Err(Error::invalid_argument("options: keys and values must both be given").into());
-            }
-            let n = env.get_array_length(&keys)?;
-            if n != env.get_array_length(&values)? {
-                return Err(Error::invalid_argument("options: keys and values differ in length").into());
-            }
-            for i in 0..n {
-                let k = JString::from(env.get_object_array_element(&keys, i)?);
-                let v = JString::from(env.get_object_array_element(&values, i)?);
-                let key = java_string(env, &k, "option key")?;
-                let value = java_string(env, &v, "option value")?;
-                config.set(&key, &value)?;
-                env.delete_local_ref(k)?;
-                env.delete_local_ref(v)?;
-            }
-        }
-        let client = Client::new(&id, secret, &config)?;
-        Ok(Box::into_raw(Box::new(JniClient { client, memo: ArcSwapOption::empty() })) as jlong)
+        let config = config_from(env, &keys, &values)?;
+        Ok(client_handle(Client::new(&id, secret, &config)?))
     })
+}
+
+/// The configuration named by the parallel arrays `keys` and `values`
+/// (both null for the defaults).
+pub(super) fn config_from(env: &mut JNIEnv, keys: &JObjectArray, values: &JObjectArray) -> JResult<ClientConfig> {
+    let mut config = ClientConfig::default();
+    if !keys.is_null() || !values.is_null() {
+        if keys.is_null() || values.is_null() {
+            return Err(Error::invalid_argument("options: keys and values must both be given").into());
+        }
+        let n = env.get_array_length(keys)?;
+        if n != env.get_array_length(values)? {
+            return Err(Error::invalid_argument("options: keys and values differ in length").into());
+        }
+        for i in 0..n {
+            let k = JString::from(env.get_object_array_element(keys, i)?);
+            let v = JString::from(env.get_object_array_element(values, i)?);
+            let key = java_string(env, &k, "option key")?;
+            let value = java_string(env, &v, "option value")?;
+            config.set(&key, &value)?;
+            env.delete_local_ref(k)?;
+            env.delete_local_ref(v)?;
+        }
+    }
+    Ok(config)
+}
+
+/// A new Java handle (`long`) owning `client`; freed by `freeClient`.
+pub(super) fn client_handle(client: Client) -> jlong {
+    Box::into_raw(Box::new(JniClient { client, memo: ArcSwapOption::empty() })) as jlong
 }
 
 /// `static native void freeClient(long handle)`: 0 is accepted.
@@ -606,6 +617,6 @@ fn log_to_java(level: crate::log::Level, message: &str) {
 /// threads end when their fetch does), so an exited thread never stays
 /// registered with the JVM. A thread that is already attached (a Java
 /// thread completing a future inline) is left as it is.
-fn attach_for_callbacks(vm: &JavaVM) -> jni::errors::Result<JNIEnv<'_>> {
+pub(super) fn attach_for_callbacks(vm: &JavaVM) -> jni::errors::Result<JNIEnv<'_>> {
     vm.attach_current_thread_as_daemon()
 }

@@ -32,6 +32,8 @@ mod wake_socket;
 
 #[cfg(feature = "jni")]
 pub mod jni;
+#[cfg(feature = "jni")]
+pub mod jni_credentials;
 
 pub use client::*;
 pub use config::*;

@@ -46,24 +46,89 @@ public final class PaytrimAuthClient implements AutoCloseable {
         NativeBridge.ensureLoaded();
         String[] keys = b.options.keySet().toArray(new String[0]);
         String[] values = b.options.values().toArray(new String[0]);
-        long h = NativeBridge.newClient(b.clientId, b.clientSecret, keys, values);
+        long h = b.create(keys, values);
         if (h == 0) {
             throw new IllegalStateException("paytrim-auth: the native client could not be created");
         }
         this.handle = new NativeHandle(h);
         this.cleanerRef = NativeCleaner.register(this, handle);
         this.asyncExecutor = b.asyncExecutorSet ? b.asyncExecutor : ForkJoinPool.commonPool();
-        this.clientId = b.clientId;
+        this.clientId = b.describe();
     }
 
     /** A builder for a client with {@code clientId} and {@code clientSecret}. */
     public static Builder builder(String clientId, String clientSecret) {
-        return new Builder(clientId, clientSecret);
+        return new Builder(clientId).clientSecret(clientSecret);
     }
 
     /** A client with the defaults: tenant {@code common}, scope {@code https://graph.microsoft.com/.default}. */
     public static PaytrimAuthClient create(String clientId, String clientSecret) {
         return builder(clientId, clientSecret).build();
+    }
+
+    /**
+     * A builder for a client with {@code clientId} and the credential set on
+     * it: exactly one of {@link Builder#clientSecret}, {@link Builder#certificate},
+     * {@link Builder#certificatePem}, {@link Builder#assertion},
+     * {@link Builder#assertionAsync} or {@link Builder#federatedTokenFile}.
+     *
+     * <pre>{@code
+     * PaytrimAuthClient client = PaytrimAuthClient.builder(clientId)
+     *         .certificate(Paths.get("/etc/paytrim/client.pfx"), password)
+     *         .tenant("contoso.onmicrosoft.com")
+     *         .build();
+     * }</pre>
+     */
+    public static Builder builder(String clientId) {
+        return new Builder(clientId);
+    }
+
+    /**
+     * A builder for a client that gets its tokens from an Azure managed
+     * identity (IMDS on VMs, the App Service endpoint on App Service, Functions
+     * and Container Apps): no client id or secret. The resource is the one
+     * {@link Builder#scope} ({@code https://management.azure.com/.default} asks
+     * for {@code https://management.azure.com}). The endpoint comes from
+     * {@link Builder#identityEndpoint}, {@link Builder#imdsEndpoint}, else the
+     * variables Azure sets ({@code IDENTITY_ENDPOINT} + {@code IDENTITY_HEADER},
+     * {@code IMDS_ENDPOINT}), else IMDS.
+     */
+    public static Builder builder(ManagedIdentity identity) {
+        if (identity == null) {
+            throw new IllegalArgumentException("identity is null");
+        }
+        return new Builder(identity);
+    }
+
+    /** A managed-identity client with the default options (see {@link #builder(ManagedIdentity)}). */
+    public static PaytrimAuthClient managedIdentity(ManagedIdentity identity) {
+        return builder(identity).build();
+    }
+
+    /**
+     * A builder for a client configured from the environment when
+     * {@link Builder#build()} runs: {@code PAYTRIM_*} variables first, then the
+     * Azure conventions ({@code AZURE_CLIENT_ID}, {@code AZURE_TENANT_ID},
+     * {@code AZURE_CLIENT_SECRET}, {@code AZURE_CLIENT_CERTIFICATE_PATH},
+     * {@code AZURE_CLIENT_CERTIFICATE_PASSWORD},
+     * {@code AZURE_CLIENT_SEND_CERTIFICATE_CHAIN},
+     * {@code AZURE_FEDERATED_TOKEN_FILE}, {@code AZURE_AUTHORITY_HOST}). The
+     * credential is chosen from what is set, never by trying; the variables'
+     * tenant and authority replace the builder's. The builder's other options
+     * (timeouts, proxy, scope...) apply.
+     */
+    public static Builder environmentBuilder() {
+        return new Builder();
+    }
+
+    /**
+     * A client configured from the environment (see {@link #environmentBuilder()}).
+     *
+     * @throws PaytrimAuthException (code INVALID_ARGUMENT) naming the variables
+     *         that are missing or conflict
+     */
+    public static PaytrimAuthClient fromEnvironment() {
+        return environmentBuilder().build();
     }
 
     /** The native library's version, e.g. {@code 0.1.0}. */
@@ -339,21 +404,226 @@ public final class PaytrimAuthClient implements AutoCloseable {
 
     /** Options for a {@link PaytrimAuthClient}. Every setter maps to one key of the native configuration. */
     public static final class Builder {
+        /** Null for the environment and managed identity. */
         private final String clientId;
-        private final String clientSecret;
+        private final ManagedIdentity managedIdentity;
+        private final boolean fromEnvironment;
+        /** The credential: one of these, set once (client-id builders only). */
+        private String clientSecret;
+        private Path certificatePath;
+        private String certificatePem;
+        private String keyPem;
+        private char[] password;
+        private AssertionBridge assertion;
+        private Path federatedTokenFile;
+        private String credentialKind;
+        private final Map<String, String> credentialOptions = new LinkedHashMap<String, String>();
         private final Map<String, String> options = new LinkedHashMap<String, String>();
         private Executor asyncExecutor;
         private boolean asyncExecutorSet;
 
-        private Builder(String clientId, String clientSecret) {
+        private Builder(String clientId) {
             if (clientId == null || clientId.trim().isEmpty()) {
                 throw new IllegalArgumentException("clientId is null or empty");
             }
-            if (clientSecret == null || clientSecret.isEmpty()) {
+            this.clientId = clientId;
+            this.managedIdentity = null;
+            this.fromEnvironment = false;
+        }
+
+        private Builder(ManagedIdentity identity) {
+            this.clientId = null;
+            this.managedIdentity = identity;
+            this.fromEnvironment = false;
+        }
+
+        private Builder() {
+            this.clientId = null;
+            this.managedIdentity = null;
+            this.fromEnvironment = true;
+        }
+
+        private void credential(String kind) {
+            if (clientId == null) {
+                throw new IllegalStateException("a " + (fromEnvironment ? "from-environment" : "managed-identity")
+                        + " client takes no " + kind + " credential");
+            }
+            if (credentialKind != null) {
+                throw new IllegalStateException("the credential is already set (" + credentialKind
+                        + "); set exactly one of clientSecret, certificate, certificatePem, assertion,"
+                        + " assertionAsync, federatedTokenFile");
+            }
+            credentialKind = kind;
+        }
+
+        /** Authenticates with a client secret. */
+        public Builder clientSecret(String secret) {
+            if (secret == null || secret.isEmpty()) {
                 throw new IllegalArgumentException("clientSecret is null or empty");
             }
-            this.clientId = clientId;
-            this.clientSecret = clientSecret;
+            credential("client secret");
+            this.clientSecret = secret;
+            return this;
+        }
+
+        /**
+         * Authenticates with a certificate (a signed client assertion per
+         * request): a PEM file holding the certificate chain (leaf first) and
+         * its RSA private key (PKCS#8, PKCS#1 or encrypted PKCS#8), or a
+         * PKCS#12 ({@code .pfx}/{@code .p12}) file. {@code password} (null for
+         * none) decrypts the key or the PKCS#12 file; this builder keeps a copy
+         * until {@link #build()}, which wipes it. The file is read and checked
+         * by {@link #build()}: an expired certificate, a key that does not match
+         * it, a non-RSA key or a wrong password is a {@link PaytrimAuthException}
+         * naming the file.
+         */
+        public Builder certificate(Path path, char[] password) {
+            if (path == null) {
+                throw new IllegalArgumentException("certificate path is null");
+            }
+            credential("certificate");
+            this.certificatePath = path.toAbsolutePath();
+            this.password = password == null ? null : password.clone();
+            return this;
+        }
+
+        /** {@link #certificate(Path, char[])} for a file without a password. */
+        public Builder certificate(Path path) {
+            return certificate(path, null);
+        }
+
+        /**
+         * Authenticates with a certificate given as PEM text: {@code certPem}
+         * the chain (leaf first), {@code keyPem} the RSA private key (they may
+         * be the same text); {@code password} (null for none) decrypts an
+         * encrypted PKCS#8 key.
+         */
+        public Builder certificatePem(String certPem, String keyPem, char[] password) {
+            if (certPem == null || keyPem == null) {
+                throw new IllegalArgumentException("certPem or keyPem is null");
+            }
+            credential("certificate");
+            this.certificatePem = certPem;
+            this.keyPem = keyPem;
+            this.password = password == null ? null : password.clone();
+            return this;
+        }
+
+        /** Certificates: {@link SigningAlgorithm#PS256} (default) or {@link SigningAlgorithm#RS256}. */
+        public Builder signingAlgorithm(SigningAlgorithm algorithm) {
+            if (algorithm == null) {
+                throw new IllegalArgumentException("signingAlgorithm is null");
+            }
+            credentialOptions.put("signing_algorithm", algorithm.name());
+            return this;
+        }
+
+        /** Certificates: send the chain as {@code x5c} (for subject name + issuer registration). Default false. */
+        public Builder sendCertificateChain(boolean send) {
+            credentialOptions.put("send_certificate_chain", Boolean.toString(send));
+            return this;
+        }
+
+        /**
+         * Authenticates with client assertions from {@code provider} (keys in an
+         * HSM or key vault); see {@link AssertionProvider} for threading and
+         * errors.
+         */
+        public Builder assertion(AssertionProvider provider) {
+            if (provider == null) {
+                throw new IllegalArgumentException("assertion provider is null");
+            }
+            credential("assertion");
+            this.assertion = new AssertionBridge(provider, null);
+            return this;
+        }
+
+        /** {@link #assertion} for a provider that answers with a {@link java.util.concurrent.CompletionStage}. */
+        public Builder assertionAsync(AsyncAssertionProvider provider) {
+            if (provider == null) {
+                throw new IllegalArgumentException("assertion provider is null");
+            }
+            credential("assertion");
+            this.assertion = new AssertionBridge(null, provider);
+            return this;
+        }
+
+        /**
+         * Workload identity federation: the client assertion is the federated
+         * token in {@code path} (as Kubernetes projects it, named by
+         * {@code AZURE_FEDERATED_TOKEN_FILE}), re-read when it changes and at
+         * least every 5 minutes. An unreadable or empty file is an error naming it.
+         */
+        public Builder federatedTokenFile(Path path) {
+            if (path == null) {
+                throw new IllegalArgumentException("federatedTokenFile is null");
+            }
+            credential("federated token file");
+            this.federatedTokenFile = path.toAbsolutePath();
+            return this;
+        }
+
+        /** Managed identity: the App Service endpoint URL and its secret header value (default: the variables). */
+        public Builder identityEndpoint(String url, String header) {
+            option("identity_endpoint", url);
+            return option("identity_header", header);
+        }
+
+        /** Managed identity: the IMDS base URL (default: {@code IMDS_ENDPOINT}, else {@code http://169.254.169.254}). */
+        public Builder imdsEndpoint(String url) {
+            return option("imds_endpoint", url);
+        }
+
+        /** Makes the native client; called by the client's constructor. */
+        long create(String[] keys, String[] values) {
+            if (fromEnvironment) {
+                return CredentialBridge.newClientFromEnvironment(keys, values);
+            }
+            if (managedIdentity != null) {
+                return CredentialBridge.newManagedIdentityClient(managedIdentity.spec(), keys, values);
+            }
+            if (credentialKind == null) {
+                throw new IllegalStateException("no credential: set one of clientSecret, certificate, certificatePem,"
+                        + " assertion, assertionAsync, federatedTokenFile (or use builder(clientId, clientSecret))");
+            }
+            if (clientSecret != null && credentialOptions.isEmpty()) {
+                return NativeBridge.newClient(clientId, clientSecret, keys, values);
+            }
+            long credential = 0;
+            try {
+                if (clientSecret != null) {
+                    credential = CredentialBridge.secret(clientSecret);
+                } else if (certificatePath != null) {
+                    credential = CredentialBridge.certificateFile(certificatePath.toString(), password);
+                } else if (certificatePem != null) {
+                    credential = CredentialBridge.certificatePem(certificatePem, keyPem, password);
+                } else if (assertion != null) {
+                    credential = CredentialBridge.assertionCallback(assertion);
+                } else {
+                    credential = CredentialBridge.federatedTokenFile(federatedTokenFile.toString());
+                }
+                for (Map.Entry<String, String> o : credentialOptions.entrySet()) {
+                    CredentialBridge.set(credential, o.getKey(), o.getValue());
+                }
+                return CredentialBridge.newClient(clientId, credential, keys, values);
+            } finally {
+                CredentialBridge.free(credential);
+                if (password != null) {
+                    java.util.Arrays.fill(password, '\0');
+                    password = null;
+                }
+            }
+        }
+
+        /** What {@link PaytrimAuthClient#toString()} shows: ids, never a credential. */
+        String describe() {
+            if (fromEnvironment) {
+                return "(from environment)";
+            }
+            if (managedIdentity != null) {
+                return "(managed identity " + managedIdentity.spec() + ")";
+            }
+            return clientId;
         }
 
         /** Tenant id (GUID) or domain, e.g. {@code contoso.onmicrosoft.com} (default {@code common}). */
@@ -505,7 +775,8 @@ public final class PaytrimAuthClient implements AutoCloseable {
         /** Shows the client id and options, never the secret. */
         @Override
         public String toString() {
-            return "PaytrimAuthClient.Builder{clientId=" + clientId + ", options=" + options.keySet() + "}";
+            return "PaytrimAuthClient.Builder{clientId=" + describe() + ", credential=" + credentialKind
+                    + ", options=" + options.keySet() + "}";
         }
     }
 }

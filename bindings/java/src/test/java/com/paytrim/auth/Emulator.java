@@ -33,6 +33,9 @@ final class Emulator {
     final String caFile;
     final String defaultClientId;
     final String defaultClientSecret;
+    final String imdsEndpoint;
+    final String identityEndpoint;
+    final String identityHeader;
 
     static synchronized Emulator shared() {
         if (shared == null) {
@@ -75,6 +78,9 @@ final class Emulator {
         this.caFile = ready.get("ca_file").getAsString();
         this.defaultClientId = ready.get("client_id").getAsString();
         this.defaultClientSecret = ready.get("client_secret").getAsString();
+        this.imdsEndpoint = ready.get("imds_endpoint").getAsString();
+        this.identityEndpoint = ready.get("identity_endpoint").getAsString();
+        this.identityHeader = ready.get("identity_header").getAsString();
     }
 
     void stop() {
@@ -99,7 +105,41 @@ final class Emulator {
         return id;
     }
 
+    /** A fresh client id, registered with the certificate in {@code certPem}. */
+    String newCertificateClient(String certPem) {
+        String id = UUID.randomUUID().toString();
+        JsonObject o = new JsonObject();
+        o.addProperty("client_id", id);
+        o.addProperty("certificate_pem", certPem);
+        post("/_emulator/clients", o.toString());
+        return id;
+    }
+
+    /** A fresh client id accepting federated tokens with this issuer and subject. */
+    String newFederatedClient(String issuer, String subject) {
+        String id = UUID.randomUUID().toString();
+        JsonObject o = new JsonObject();
+        o.addProperty("client_id", id);
+        o.addProperty("federated_issuer", issuer);
+        o.addProperty("federated_subject", subject);
+        post("/_emulator/clients", o.toString());
+        return id;
+    }
+
+    /** Requests the managed-identity endpoints received since the last reset. */
+    int managedIdentityRequests() {
+        return JsonParser.parseString(get("/_emulator/managed_identity")).getAsJsonObject().get("requests").getAsInt();
+    }
+
     /** A builder for a fresh registered client against the Entra-flavoured HTTPS endpoint. */
+    PaytrimAuthClient.Builder builder(String clientId) {
+        return PaytrimAuthClient.builder(clientId)
+                .authorityHost(https)
+                .caFile(caFile)
+                .tenant("contoso.onmicrosoft.com")
+                .noProxy();
+    }
+
     PaytrimAuthClient.Builder builder(String clientId, String secret) {
         return PaytrimAuthClient.builder(clientId, secret)
                 .authorityHost(https)
