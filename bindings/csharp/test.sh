@@ -22,6 +22,7 @@ command -v nuget >/dev/null 2>&1 || need+=(nuget)
 [ -f "$NUNIT_FW" ] || need+=(libnunit-framework2.6.3-cil)
 [ -f /usr/lib/mono/4.5/System.dll ] || need+=(libmono-system4.0-cil)
 command -v "${CC:-cc}" >/dev/null 2>&1 || need+=(gcc)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "== installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -61,6 +62,9 @@ mkdir -p "$BUILD/abi-mismatch"
 cp "$BUILD/Paytrim.Auth.dll" "$BUILD/Paytrim.Auth.dll.config" "$BUILD/abi-mismatch/"
 "${MCS[@]}" -target:exe -out:"$BUILD/abi-mismatch/AbiProbe.exe" -r:"$BUILD/Paytrim.Auth.dll" "$HERE/tests/abi/AbiProbe.cs"
 
+# A probe run in child processes with a chosen environment (CredentialTests: FromEnvironment).
+"${MCS[@]}" -target:exe -out:"$BUILD/EnvProbe.exe" -r:"$BUILD/Paytrim.Auth.dll" "$HERE/tests/env/EnvProbe.cs"
+
 # ---- package ----
 echo "== nuget pack"
 export HOME="${HOME:-$BUILD}"
@@ -72,6 +76,7 @@ NUPKG="$BUILD/pkg/Paytrim.Auth.0.1.0.nupkg"
 # ---- tests ----
 echo "== nunit-console"
 export PAYTRIM_EMULATOR PAYTRIM_REPO_ROOT="$ROOT" PAYTRIM_CS_NUPKG="$NUPKG" PAYTRIM_CS_ABI_PROBE="$BUILD/abi-mismatch/AbiProbe.exe"
+export PAYTRIM_CS_ENV_PROBE="$BUILD/EnvProbe.exe"
 export LD_LIBRARY_PATH="$BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 cd "$BUILD"
 set +e

@@ -59,6 +59,49 @@ namespace Paytrim.Auth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void paytrim_auth_set_log_pii([MarshalAs(UnmanagedType.I1)] bool enabled);
 
+        // ---- credentials (PaytrimCredential) ----
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void AssertionCallback(IntPtr userData, IntPtr clientId, IntPtr audience, IntPtr completion);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void FreeCallback(IntPtr userData);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_credential_from_secret(byte[] clientSecret, out PaytrimCredentialHandle outCredential);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_credential_from_certificate_file(byte[] path, byte[] password, out PaytrimCredentialHandle outCredential);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_credential_from_certificate_pem(byte[] certPem, byte[] keyPem, byte[] password, out PaytrimCredentialHandle outCredential);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_credential_from_assertion_callback(AssertionCallback callback, IntPtr userData, FreeCallback freeUserData, out PaytrimCredentialHandle outCredential);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_assertion_complete(IntPtr completion, byte[] assertion);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_assertion_fail(IntPtr completion, byte[] message);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_credential_from_federated_token_file(byte[] path, out PaytrimCredentialHandle outCredential);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_credential_set(PaytrimCredentialHandle credential, byte[] key, byte[] value);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void paytrim_auth_credential_free(IntPtr credential);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_client_new_with_credential(byte[] clientId, PaytrimCredentialHandle credential, IntPtr config, out PaytrimAuthClientHandle outClient);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_client_new_from_environment(IntPtr config, out PaytrimAuthClientHandle outClient);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_client_new_managed_identity(byte[] identity, IntPtr config, out PaytrimAuthClientHandle outClient);
+
         // ---- config ----
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr paytrim_auth_config_new();

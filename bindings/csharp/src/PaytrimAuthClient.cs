@@ -45,11 +45,81 @@ namespace Paytrim.Auth
         {
             if (clientId == null) throw new ArgumentNullException("clientId");
             if (clientSecret == null) throw new ArgumentNullException("clientSecret");
-            PaytrimAuthLibrary.EnsureLoaded();
-
-            IntPtr config = NativeMethods.paytrim_auth_config_new();
             byte[] id = NativeMethods.ToUtf8(clientId);
             byte[] secret = NativeMethods.ToUtf8(clientSecret);
+            try
+            {
+                _handle = Create(options, (IntPtr config, out PaytrimAuthClientHandle h) =>
+                    NativeMethods.paytrim_auth_client_new(id, secret, config, out h));
+            }
+            finally
+            {
+                Array.Clear(secret, 0, secret.Length);
+            }
+        }
+
+        /// <summary>
+        /// Creates a client for <paramref name="clientId"/> that authenticates with
+        /// <paramref name="credential"/> (a certificate, an assertion callback, a federated token
+        /// file or a secret; see <see cref="PaytrimCredential"/>). The client keeps its own
+        /// reference: the credential may be disposed right after. Sends no request.
+        /// </summary>
+        public PaytrimAuthClient(string clientId, PaytrimCredential credential, PaytrimAuthOptions options = null)
+        {
+            if (clientId == null) throw new ArgumentNullException("clientId");
+            if (credential == null) throw new ArgumentNullException("credential");
+            byte[] id = NativeMethods.ToUtf8(clientId);
+            PaytrimCredentialHandle cred = credential.Handle;
+            _handle = Create(options, (IntPtr config, out PaytrimAuthClientHandle h) =>
+                NativeMethods.paytrim_auth_client_new_with_credential(id, cred, config, out h));
+        }
+
+        private PaytrimAuthClient(PaytrimAuthClientHandle handle)
+        {
+            _handle = handle;
+        }
+
+        /// <summary>
+        /// A client configured from the environment: <c>PAYTRIM_*</c> variables first, then the
+        /// Azure conventions (<c>AZURE_CLIENT_ID</c>, <c>AZURE_TENANT_ID</c>,
+        /// <c>AZURE_CLIENT_SECRET</c>, <c>AZURE_CLIENT_CERTIFICATE_PATH</c>,
+        /// <c>AZURE_CLIENT_CERTIFICATE_PASSWORD</c>, <c>AZURE_CLIENT_SEND_CERTIFICATE_CHAIN</c>,
+        /// <c>AZURE_FEDERATED_TOKEN_FILE</c>, <c>AZURE_AUTHORITY_HOST</c>), on top of
+        /// <paramref name="options"/> (the variables' tenant and authority replace its own). The
+        /// credential is chosen from what is set, never by trying. Throws
+        /// <see cref="PaytrimAuthException"/> (InvalidArgument) naming the variables that are
+        /// missing or conflict. Sends no request.
+        /// </summary>
+        public static PaytrimAuthClient FromEnvironment(PaytrimAuthOptions options = null)
+        {
+            return new PaytrimAuthClient(Create(options, (IntPtr config, out PaytrimAuthClientHandle h) =>
+                NativeMethods.paytrim_auth_client_new_from_environment(config, out h)));
+        }
+
+        /// <summary>
+        /// A client that gets its tokens from an Azure managed identity (IMDS on VMs, the App
+        /// Service endpoint on App Service, Functions and Container Apps): no client id or secret.
+        /// <paramref name="identity"/> null means the system-assigned identity. The resource is the
+        /// one <see cref="PaytrimAuthOptions.Scope"/> (<c>https://management.azure.com/.default</c>
+        /// asks for <c>https://management.azure.com</c>). The endpoint comes from
+        /// <see cref="PaytrimAuthOptions.IdentityEndpoint"/>, <see cref="PaytrimAuthOptions.ImdsEndpoint"/>,
+        /// else the variables Azure sets (<c>IDENTITY_ENDPOINT</c> + <c>IDENTITY_HEADER</c>,
+        /// <c>IMDS_ENDPOINT</c>), else IMDS. Sends no request.
+        /// </summary>
+        public static PaytrimAuthClient ManagedIdentity(PaytrimManagedIdentity identity = null, PaytrimAuthOptions options = null)
+        {
+            byte[] id = NativeMethods.ToUtf8((identity ?? PaytrimManagedIdentity.SystemAssigned).Spec);
+            return new PaytrimAuthClient(Create(options, (IntPtr config, out PaytrimAuthClientHandle h) =>
+                NativeMethods.paytrim_auth_client_new_managed_identity(id, config, out h)));
+        }
+
+        private delegate IntPtr NewClient(IntPtr config, out PaytrimAuthClientHandle handle);
+
+        /// <summary>Builds the native configuration from <paramref name="options"/> and calls <paramref name="make"/>.</summary>
+        private static PaytrimAuthClientHandle Create(PaytrimAuthOptions options, NewClient make)
+        {
+            PaytrimAuthLibrary.EnsureLoaded();
+            IntPtr config = NativeMethods.paytrim_auth_config_new();
             try
             {
                 if (options != null)
@@ -61,17 +131,16 @@ namespace Paytrim.Auth
                     }
                 }
                 PaytrimAuthClientHandle handle;
-                IntPtr err = NativeMethods.paytrim_auth_client_new(id, secret, config, out handle);
+                IntPtr err = make(config, out handle);
                 if (err != IntPtr.Zero)
                 {
                     handle.Dispose();
                     throw PaytrimAuthException.Take(err);
                 }
-                _handle = handle;
+                return handle;
             }
             finally
             {
-                Array.Clear(secret, 0, secret.Length);
                 NativeMethods.paytrim_auth_config_free(config);
             }
         }

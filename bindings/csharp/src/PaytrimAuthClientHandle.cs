@@ -22,4 +22,21 @@ namespace Paytrim.Auth
             return true;
         }
     }
+
+    /// <summary>
+    /// Owns one native <c>paytrim_auth_credential *</c>; freed (<c>paytrim_auth_credential_free</c>)
+    /// after the last call using it has returned. Clients made from it keep their own reference.
+    /// </summary>
+    internal sealed class PaytrimCredentialHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        public PaytrimCredentialHandle() : base(true)
+        {
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.paytrim_auth_credential_free(handle);
+            return true;
+        }
+    }
 }

@@ -60,6 +60,15 @@ namespace Paytrim.Auth
         /// <summary>Proxy URL, or <c>none</c> to ignore proxy environment variables (<c>proxy</c>).</summary>
         public string Proxy { get; set; }
 
+        /// <summary>Managed identity: the IMDS base URL (<c>imds_endpoint</c>; default <c>IMDS_ENDPOINT</c>, else <c>http://169.254.169.254</c>).</summary>
+        public string ImdsEndpoint { get; set; }
+
+        /// <summary>Managed identity: the App Service endpoint URL (<c>identity_endpoint</c>; default <c>IDENTITY_ENDPOINT</c>).</summary>
+        public string IdentityEndpoint { get; set; }
+
+        /// <summary>Managed identity: the App Service secret header value (<c>identity_header</c>; default <c>IDENTITY_HEADER</c>).</summary>
+        public string IdentityHeader { get; set; }
+
         /// <summary>
         /// Sets any configuration key by its C ABI name (escape hatch for keys newer than this
         /// wrapper). Applied after the properties, in call order. Returns this object.
@@ -89,6 +98,9 @@ namespace Paytrim.Auth
             if (RefreshMargin.HasValue)
                 Add(list, "refresh_margin_s", ((long)Math.Round(RefreshMargin.Value.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
             Add(list, "proxy", Proxy);
+            Add(list, "imds_endpoint", ImdsEndpoint);
+            Add(list, "identity_endpoint", IdentityEndpoint);
+            Add(list, "identity_header", IdentityHeader);
             list.AddRange(_extra);
             return list;
         }
