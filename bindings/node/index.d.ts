@@ -2,10 +2,34 @@
 
 /** Options of `new PaytrimAuthClient()`; every configuration key of the core. */
 export interface PaytrimAuthClientOptions {
-  /** Application (client) id. Required, non-empty. */
-  clientId: string;
-  /** Client secret. Required, non-empty. Never logged or shown. */
-  clientSecret: string;
+  /** Application (client) id. Required, non-empty (not given with `managedIdentity`). */
+  clientId?: string;
+  /** Credential (exactly one of clientSecret, certificatePath, certificatePem, assertion, federatedTokenFile, managedIdentity): a client secret. Never logged or shown. */
+  clientSecret?: string;
+  /** Credential: a PEM (certificate chain + RSA key) or PKCS#12 (.pfx) file. */
+  certificatePath?: string;
+  /** Password of the certificate file or encrypted key. */
+  certificatePassword?: string;
+  /** Credential: the certificate chain as PEM text (with `privateKeyPem`, or holding the key too). */
+  certificatePem?: string;
+  /** The RSA private key as PEM text, for `certificatePem`. */
+  privateKeyPem?: string;
+  /** Certificates: `PS256` (default) or `RS256`. */
+  signingAlgorithm?: 'PS256' | 'RS256';
+  /** Certificates: send the chain as `x5c`. */
+  sendCertificateChain?: boolean;
+  /** Credential: returns a signed client assertion (JWT with aud = audience, iss = sub = clientId), or a promise of one. */
+  assertion?: (request: AssertionRequest) => string | Promise<string>;
+  /** Credential: workload identity federated token file, re-read as it rotates. */
+  federatedTokenFile?: string;
+  /** Credential: an Azure managed identity (no clientId): true/'system', 'client_id:…', or one id. */
+  managedIdentity?: ManagedIdentity;
+  /** Managed identity: IMDS base URL (default IMDS_ENDPOINT, else http://169.254.169.254). */
+  imdsEndpoint?: string;
+  /** Managed identity: App Service endpoint URL (default IDENTITY_ENDPOINT). */
+  identityEndpoint?: string;
+  /** Managed identity: App Service secret header value (default IDENTITY_HEADER). */
+  identityHeader?: string;
   /** Tenant id or domain (default `common`). */
   tenant?: string;
   /** Scope(s); an array is joined with spaces (default `https://graph.microsoft.com/.default`). */
@@ -31,6 +55,37 @@ export interface PaytrimAuthClientOptions {
   /** Proxy URL, or `none`. */
   proxy?: string;
 }
+
+/** What an `assertion` function is asked to sign. */
+export interface AssertionRequest {
+  /** The assertion's `iss` and `sub`. */
+  clientId: string;
+  /** The token endpoint: the assertion's `aud`. */
+  audience: string;
+}
+
+export type ManagedIdentity =
+  | true
+  | string
+  | { clientId: string }
+  | { objectId: string }
+  | { resourceId: string };
+
+/** Options of `PaytrimAuthClient.fromEnvironment()`: everything but the client and credential. */
+export type EnvironmentOptions = Omit<
+  PaytrimAuthClientOptions,
+  | 'clientId'
+  | 'clientSecret'
+  | 'certificatePath'
+  | 'certificatePassword'
+  | 'certificatePem'
+  | 'privateKeyPem'
+  | 'signingAlgorithm'
+  | 'sendCertificateChain'
+  | 'assertion'
+  | 'federatedTokenFile'
+  | 'managedIdentity'
+>;
 
 /** `getToken()` result. */
 export interface PaytrimToken {
@@ -63,6 +118,11 @@ export interface GetTokenOptions {
 
 export declare class PaytrimAuthClient {
   constructor(options: PaytrimAuthClientOptions);
+  /** A client from PAYTRIM_* then AZURE_* variables (see the README's table). */
+  static fromEnvironment(options?: EnvironmentOptions): PaytrimAuthClient;
+  /** A client for an Azure managed identity (default: system-assigned). */
+  static managedIdentity(identity?: ManagedIdentity, options?: EnvironmentOptions): PaytrimAuthClient;
+  /** The client id (null for managed identity, or from the environment when it names none). */
   readonly clientId: string;
   /** The configured scope (space-separated). */
   readonly scope: string;

@@ -4,6 +4,7 @@ const util = require('node:util');
 const { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString } = require('./lib/native');
 const { notifier, setLogger: setNotifierLogger, stats: notifierStats, LEVEL_NAMES } = require('./lib/notifier');
 const { ERROR_CODES, CODE_NAMES, CLIENT_CLOSED, PaytrimAuthError } = require('./lib/errors');
+const { CREDENTIAL_OPTIONS, parseCredential, newNativeClient } = require('./lib/credentials');
 
 const DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
 
@@ -21,8 +22,13 @@ const CONFIG_OPTIONS = Object.freeze({
   maxAttempts: ['max_attempts', 'integer'],
   refreshMarginS: ['refresh_margin_s', 'integer'],
   proxy: ['proxy', 'string'],
+  imdsEndpoint: ['imds_endpoint', 'string'],
+  identityEndpoint: ['identity_endpoint', 'string'],
+  identityHeader: ['identity_header', 'string'],
 });
-const KNOWN_OPTIONS = new Set(['clientId', 'clientSecret', ...Object.keys(CONFIG_OPTIONS)]);
+const KNOWN_OPTIONS = new Set(['clientId', ...CREDENTIAL_OPTIONS, ...Object.keys(CONFIG_OPTIONS)]);
+// Set by PaytrimAuthClient.fromEnvironment(): the credential comes from the variables.
+const FROM_ENVIRONMENT = Symbol('fromEnvironment');
 
 // ---------------------------------------------------------------- errors
 
@@ -262,7 +268,7 @@ function scopeKey(scope) {
   return [...new Set(scope.split(/\s+/).filter(Boolean))].sort().join(' ');
 }
 
-/** Validates options; returns [clientId, clientSecret, [[key, value]...]]. */
+/** Validates options; returns [clientId, credential spec, [[key, value]...]]. */
 function parseOptions(options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError('paytrim-auth: new PaytrimAuthClient(options) needs an options object');
@@ -274,8 +280,27 @@ function parseOptions(options) {
       );
     }
   }
-  const clientId = checkText('clientId', options.clientId, { required: true });
-  const clientSecret = checkText('clientSecret', options.clientSecret, { required: true });
+  let clientId;
+  let credential;
+  if (options[FROM_ENVIRONMENT]) {
+    for (const k of ['clientId', ...CREDENTIAL_OPTIONS]) {
+      if (options[k] !== undefined) {
+        throw invalidArgument(`option ${k} is not taken by fromEnvironment(): the environment names the client and credential`);
+      }
+    }
+    credential = { kind: 'environment' };
+    clientId = process.env.PAYTRIM_CLIENT_ID || process.env.AZURE_CLIENT_ID || null;
+  } else {
+    credential = parseCredential(options, { checkText, invalidArgument });
+    if (credential.kind === 'managedIdentity') {
+      if (options.clientId !== undefined) {
+        throw invalidArgument('option clientId is not taken with managedIdentity (give the identity there)');
+      }
+      clientId = null;
+    } else {
+      clientId = checkText('clientId', options.clientId, { required: true });
+    }
+  }
   const settings = [];
   for (const [name, [key, kind]] of Object.entries(CONFIG_OPTIONS)) {
     const v = options[name];
@@ -297,20 +322,17 @@ function parseOptions(options) {
     }
     settings.push([key, text]);
   }
-  return [clientId, clientSecret, settings];
+  return [clientId, credential, settings];
 }
 
-function createNative(clientId, clientSecret, settings) {
+function createNative(clientId, credential, settings) {
   const cfg = N.configNew();
   try {
     for (const [key, value] of settings) {
       const err = N.configSet(cfg, key, value);
       if (err) throw takeError(err);
     }
-    const out = [null];
-    const err = N.clientNew(clientId, clientSecret, cfg, out);
-    if (err) throw takeError(err);
-    return new NativeClient(out[0]);
+    return new NativeClient(newNativeClient(clientId, credential, cfg, takeError));
   } finally {
     N.configFree(cfg);
   }
@@ -319,7 +341,7 @@ function createNative(clientId, clientSecret, settings) {
 // ---------------------------------------------------------------- the client
 
 // Per-instance private state, out of reach of util.inspect / JSON / toString
-// (it holds the secret needed to create clients for other scope sets).
+// (it holds the credential needed to create clients for other scope sets).
 const privates = new WeakMap();
 
 /**
@@ -328,9 +350,18 @@ const privates = new WeakMap();
  * cached token in the process.
  */
 class PaytrimAuthClient {
+  /**
+   * `options`: `clientId` plus exactly one credential — `clientSecret`;
+   * `certificatePath` (PEM or PKCS#12, with `certificatePassword`);
+   * `certificatePem` (+ `privateKeyPem`, `certificatePassword`); the
+   * certificate options `signingAlgorithm` ('PS256' default, 'RS256') and
+   * `sendCertificateChain`; `assertion` (a function returning a signed JWT
+   * or a promise of one); `federatedTokenFile` — or, without `clientId`,
+   * `managedIdentity` (true, 'client_id:…', { clientId | objectId | resourceId }).
+   */
   constructor(options) {
-    const [clientId, clientSecret, settings] = parseOptions(options);
-    const handle = createNative(clientId, clientSecret, settings);
+    const [clientId, credential, settings] = parseOptions(options);
+    const handle = createNative(clientId, credential, settings);
     const scopeSetting = settings.find(([k]) => k === 'scope');
     const scope = scopeSetting ? scopeSetting[1] : DEFAULT_SCOPE;
     const handles = [handle];
@@ -338,7 +369,7 @@ class PaytrimAuthClient {
       handle,
       handles,
       clientId,
-      clientSecret,
+      credential,
       settings,
       scopeKey: scopeKey(scope),
       byScope: new Map(), // scope key -> NativeClient, for TokenCredential callers
@@ -388,7 +419,7 @@ class PaytrimAuthClient {
       if (!h) {
         const settings = st.settings.filter(([k]) => k !== 'scope');
         settings.push(['scope', key]);
-        h = createNative(st.clientId, st.clientSecret, settings);
+        h = createNative(st.clientId, st.credential, settings);
         st.byScope.set(key, h);
         st.handles.push(h);
       }
@@ -430,7 +461,36 @@ class PaytrimAuthClient {
     finalizer.unregister(this);
     for (const h of st.handles) h.close();
     st.byScope.clear();
-    st.clientSecret = null;
+    st.credential = null;
+  }
+
+  /**
+   * A client configured from the environment: `PAYTRIM_*` variables first,
+   * then the Azure conventions (`AZURE_CLIENT_ID`, `AZURE_TENANT_ID`,
+   * `AZURE_CLIENT_SECRET`, `AZURE_CLIENT_CERTIFICATE_PATH`,
+   * `AZURE_CLIENT_CERTIFICATE_PASSWORD`, `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`,
+   * `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_AUTHORITY_HOST`; `PAYTRIM_MANAGED_IDENTITY`),
+   * on top of `options` (timeouts, proxy, scope...; the variables' tenant and
+   * authority replace its own). The credential is chosen from what is set,
+   * never by trying; a PaytrimAuthError (INVALID_ARGUMENT) names the
+   * variables that are missing or conflict.
+   */
+  static fromEnvironment(options = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError('paytrim-auth: fromEnvironment(options) needs an options object');
+    }
+    return new PaytrimAuthClient({ ...options, [FROM_ENVIRONMENT]: true });
+  }
+
+  /**
+   * A client for an Azure managed identity (IMDS, or the App Service
+   * endpoint): `identity` true/'system' (default), 'client_id:…',
+   * { clientId } | { objectId } | { resourceId }. The resource is the one
+   * `scope` (`https://management.azure.com/.default` asks for
+   * `https://management.azure.com`).
+   */
+  static managedIdentity(identity = true, options = {}) {
+    return new PaytrimAuthClient({ ...options, managedIdentity: identity });
   }
 
   toJSON() {

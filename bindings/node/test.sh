@@ -25,6 +25,12 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm
 fi
 
+if ! command -v openssl >/dev/null; then
+  echo "== installing openssl (apt; the credential tests make a certificate with it)"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openssl
+fi
+
 cd "$HERE"
 echo "== node $(node --version), npm $(npm --version)"
 echo "== npm ci"

@@ -54,12 +54,21 @@ if (nativeAbi !== ABI_VERSION) {
 koffi.opaque('paytrim_auth_error');
 koffi.opaque('paytrim_auth_client');
 koffi.opaque('paytrim_auth_config');
+koffi.opaque('paytrim_auth_credential');
 
 // Declared for completeness; the wrapper never registers a callback that the
 // library's threads would call (see lib/notifier.js for why and what instead).
 koffi.proto(
   'void paytrim_auth_token_callback(void *user_data, const char *token, int64_t expires_on_unix_ms, const paytrim_auth_error *error)'
 );
+
+// The completion is kept as a raw pointer and handed back to
+// paytrim_auth_assertion_complete / _fail exactly once (lib/credentials.js).
+const AssertionCallback = koffi.proto(
+  'void paytrim_auth_assertion_callback(void *user_data, const char *client_id, const char *audience, void *completion)'
+);
+
+const FreeCallback = koffi.proto('void paytrim_auth_free_callback(void *user_data)');
 
 const N = {
   abiVersion,
@@ -108,6 +117,38 @@ const N = {
     'paytrim_auth_error *paytrim_auth_client_refresh_token_notify(const paytrim_auth_client *client, uint64_t notifier, uint64_t request)'
   ),
 
+  // Credentials (lib/credentials.js).
+  credentialFromSecret: lib.func(
+    'paytrim_auth_error *paytrim_auth_credential_from_secret(const char *client_secret, _Out_ paytrim_auth_credential **out_credential)'
+  ),
+  credentialFromCertificateFile: lib.func(
+    'paytrim_auth_error *paytrim_auth_credential_from_certificate_file(const char *path, const char *password, _Out_ paytrim_auth_credential **out_credential)'
+  ),
+  credentialFromCertificatePem: lib.func(
+    'paytrim_auth_error *paytrim_auth_credential_from_certificate_pem(const char *cert_pem, const char *key_pem, const char *password, _Out_ paytrim_auth_credential **out_credential)'
+  ),
+  credentialFromAssertionCallback: lib.func(
+    'paytrim_auth_error *paytrim_auth_credential_from_assertion_callback(paytrim_auth_assertion_callback *callback, void *user_data, paytrim_auth_free_callback *free_user_data, _Out_ paytrim_auth_credential **out_credential)'
+  ),
+  credentialFromFederatedTokenFile: lib.func(
+    'paytrim_auth_error *paytrim_auth_credential_from_federated_token_file(const char *path, _Out_ paytrim_auth_credential **out_credential)'
+  ),
+  credentialSet: lib.func(
+    'paytrim_auth_error *paytrim_auth_credential_set(paytrim_auth_credential *credential, const char *key, const char *value)'
+  ),
+  credentialFree: lib.func('void paytrim_auth_credential_free(paytrim_auth_credential *credential)'),
+  assertionComplete: lib.func('paytrim_auth_error *paytrim_auth_assertion_complete(void *completion, const char *assertion)'),
+  assertionFail: lib.func('paytrim_auth_error *paytrim_auth_assertion_fail(void *completion, const char *message)'),
+  clientNewWithCredential: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_new_with_credential(const char *client_id, const paytrim_auth_credential *credential, const paytrim_auth_config *config, _Out_ paytrim_auth_client **out_client)'
+  ),
+  clientNewFromEnvironment: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_new_from_environment(const paytrim_auth_config *config, _Out_ paytrim_auth_client **out_client)'
+  ),
+  clientNewManagedIdentity: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_new_managed_identity(const char *identity, const paytrim_auth_config *config, _Out_ paytrim_auth_client **out_client)'
+  ),
+
   errorCode: lib.func('uint32_t paytrim_auth_error_code(const paytrim_auth_error *error)'),
   errorMessage: lib.func('const char *paytrim_auth_error_message(const paytrim_auth_error *error)'),
   errorIsRetryable: lib.func('bool paytrim_auth_error_is_retryable(const paytrim_auth_error *error)'),
@@ -136,4 +177,18 @@ function takeString(ptr) {
   }
 }
 
-module.exports = { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString };
+/**
+ * Registers `fn` as a native paytrim_auth_assertion_callback for the lifetime
+ * of the process (lib/credentials.js: the one exception to lib/notifier.js's
+ * rule, until the notifier can carry assertion requests; see the README).
+ */
+function registerAssertionCallback(fn) {
+  return koffi.register(fn, koffi.pointer(AssertionCallback));
+}
+
+/** Registers `fn` as a native paytrim_auth_free_callback for the lifetime of the process. */
+function registerFreeCallback(fn) {
+  return koffi.register(fn, koffi.pointer(FreeCallback));
+}
+
+module.exports = { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString, registerAssertionCallback, registerFreeCallback };

@@ -1,0 +1,253 @@
+'use strict';
+
+// Credentials other than a client secret: which options name them, and how a
+// native client is made from them (paytrim_auth_credential_* and the
+// environment / managed-identity constructors of the C ABI).
+//
+// Assertion callbacks: the library asks for an assertion on its own fetch
+// thread. Here that request reaches JavaScript through one koffi-registered
+// callback, which koffi runs on this environment's JS thread while the
+// library thread waits for it to return; it returns at once, after starting
+// the user's (possibly async) function, and the answer goes back through
+// paytrim_auth_assertion_complete / _fail when the promise settles (the
+// library waits for it at most until the fetch's time budget ends). See the
+// README's limitation for worker threads.
+
+const { N, registerAssertionCallback, registerFreeCallback } = require('./native');
+
+const CREDENTIAL_OPTIONS = Object.freeze([
+  'clientSecret',
+  'certificatePath',
+  'certificatePassword',
+  'certificatePem',
+  'privateKeyPem',
+  'signingAlgorithm',
+  'sendCertificateChain',
+  'assertion',
+  'federatedTokenFile',
+  'managedIdentity',
+]);
+
+/**
+ * The credential named by `options` (already type-checked by the caller's
+ * checkText): { kind, ... } or throws. Exactly one kind must be given.
+ */
+function parseCredential(options, { checkText, invalidArgument }) {
+  const kinds = [];
+  if (options.clientSecret !== undefined && options.clientSecret !== null) kinds.push('clientSecret');
+  if (options.certificatePath !== undefined && options.certificatePath !== null) kinds.push('certificatePath');
+  if (options.certificatePem !== undefined && options.certificatePem !== null) kinds.push('certificatePem');
+  if (options.assertion !== undefined && options.assertion !== null) kinds.push('assertion');
+  if (options.federatedTokenFile !== undefined && options.federatedTokenFile !== null) kinds.push('federatedTokenFile');
+  if (options.managedIdentity !== undefined && options.managedIdentity !== null && options.managedIdentity !== false) {
+    kinds.push('managedIdentity');
+  }
+  if (kinds.length === 0) {
+    throw invalidArgument(
+      'no credential: give one of clientSecret, certificatePath, certificatePem (+ privateKeyPem), assertion, ' +
+        'federatedTokenFile or managedIdentity (or use PaytrimAuthClient.fromEnvironment())'
+    );
+  }
+  if (kinds.length > 1) throw invalidArgument(`options ${kinds.join(' and ')} conflict: give exactly one credential`);
+  const isCert = kinds[0] === 'certificatePath' || kinds[0] === 'certificatePem';
+  for (const o of ['certificatePassword', 'signingAlgorithm', 'sendCertificateChain']) {
+    if (options[o] !== undefined && options[o] !== null && !isCert) {
+      throw invalidArgument(`option ${o} applies to a certificate (certificatePath or certificatePem) only`);
+    }
+  }
+  if (options.privateKeyPem !== undefined && options.privateKeyPem !== null && kinds[0] !== 'certificatePem') {
+    throw invalidArgument('option privateKeyPem goes with certificatePem');
+  }
+  const certOptions = [];
+  if (isCert) {
+    if (options.signingAlgorithm !== undefined && options.signingAlgorithm !== null) {
+      certOptions.push(['signing_algorithm', checkText('signingAlgorithm', options.signingAlgorithm)]);
+    }
+    if (options.sendCertificateChain !== undefined && options.sendCertificateChain !== null) {
+      if (typeof options.sendCertificateChain !== 'boolean') {
+        throw new TypeError('paytrim-auth: option sendCertificateChain must be a boolean');
+      }
+      certOptions.push(['send_certificate_chain', String(options.sendCertificateChain)]);
+    }
+  }
+  switch (kinds[0]) {
+    case 'clientSecret':
+      return { kind: 'secret', secret: checkText('clientSecret', options.clientSecret, { required: true }) };
+    case 'certificatePath':
+      return {
+        kind: 'certificateFile',
+        path: checkText('certificatePath', options.certificatePath, { required: true }),
+        password: checkText('certificatePassword', options.certificatePassword),
+        certOptions,
+      };
+    case 'certificatePem':
+      return {
+        kind: 'certificatePem',
+        certPem: checkText('certificatePem', options.certificatePem, { required: true }),
+        keyPem: checkText('privateKeyPem', options.privateKeyPem === undefined ? options.certificatePem : options.privateKeyPem, {
+          required: true,
+        }),
+        password: checkText('certificatePassword', options.certificatePassword),
+        certOptions,
+      };
+    case 'assertion':
+      if (typeof options.assertion !== 'function') {
+        throw new TypeError('paytrim-auth: option assertion must be a function returning a JWT (or a promise of one)');
+      }
+      return { kind: 'assertion', fn: options.assertion };
+    case 'federatedTokenFile':
+      return { kind: 'federated', path: checkText('federatedTokenFile', options.federatedTokenFile, { required: true }) };
+    default:
+      return { kind: 'managedIdentity', identity: managedIdentitySpec(options.managedIdentity, invalidArgument) };
+  }
+}
+
+/** `true` / 'system' / 'client_id:…' / { clientId | objectId | resourceId } → the C ABI's text form. */
+function managedIdentitySpec(v, invalidArgument) {
+  if (v === true) return 'system';
+  if (typeof v === 'string') {
+    if (v.includes('\0')) throw invalidArgument('option managedIdentity must not contain NUL characters');
+    return v;
+  }
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const keys = Object.keys(v).filter((k) => v[k] !== undefined);
+    const known = { clientId: 'client_id', objectId: 'object_id', resourceId: 'resource_id' };
+    if (keys.length !== 1 || !known[keys[0]] || typeof v[keys[0]] !== 'string') {
+      throw invalidArgument('option managedIdentity must be true, a string, or one of { clientId }, { objectId }, { resourceId }');
+    }
+    return `${known[keys[0]]}:${v[keys[0]]}`;
+  }
+  throw new TypeError('paytrim-auth: option managedIdentity must be true, a string or an object');
+}
+
+// ---------------------------------------------------------------- assertion callbacks
+
+// One native callback for the environment; user_data carries a provider id.
+// Each native credential made for a provider holds one reference, released
+// by the library's free callback when no credential or client uses it.
+let nextProviderId = 1;
+const providers = new Map(); // id -> { fn, refs }
+
+function describe(e) {
+  if (e instanceof Error) return `the assertion function threw ${e.name}: ${e.message}`;
+  return `the assertion function rejected with ${String(e)}`;
+}
+
+function answer(completion, fnName, text) {
+  let err;
+  try {
+    err = fnName === 'complete' ? N.assertionComplete(completion, text) : N.assertionFail(completion, text);
+  } finally {
+    // An unusable answer fails the fetch with a clear error; the error
+    // returned here says the same.
+    if (err) N.errorFree(err);
+  }
+}
+
+function onAssertion(userData, clientId, audience, completion) {
+  let done = false;
+  const settle = (fnName, text) => {
+    if (done) return;
+    done = true;
+    answer(completion, fnName, text);
+  };
+  try {
+    const p = providers.get(Number(userData));
+    const fn = p && p.fn;
+    if (!fn) {
+      settle('fail', 'the assertion function is gone');
+      return;
+    }
+    Promise.resolve()
+      .then(() => fn({ clientId, audience }))
+      .then(
+        (jwt) => {
+          if (typeof jwt !== 'string') settle('fail', `the assertion function returned ${jwt === null ? 'null' : typeof jwt}, not a string`);
+          else settle('complete', jwt);
+        },
+        (e) => settle('fail', describe(e))
+      )
+      .catch(() => {});
+  } catch (e) {
+    settle('fail', describe(e));
+  }
+}
+
+function onFree(userData) {
+  const id = Number(userData);
+  const p = providers.get(id);
+  if (p && --p.refs === 0) providers.delete(id);
+}
+
+let assertionCallbackPtr = null;
+let freeCallbackPtr = null;
+
+// ---------------------------------------------------------------- native clients
+
+/** Makes a native client (pointer) for `spec` with the filled `cfg`; throws the library's error. */
+function newNativeClient(clientId, spec, cfg, takeError) {
+  const out = [null];
+  let err;
+  if (spec.kind === 'secret') {
+    err = N.clientNew(clientId, spec.secret, cfg, out);
+  } else if (spec.kind === 'environment') {
+    err = N.clientNewFromEnvironment(cfg, out);
+  } else if (spec.kind === 'managedIdentity') {
+    err = N.clientNewManagedIdentity(spec.identity, cfg, out);
+  } else {
+    const cred = newCredential(spec, takeError);
+    try {
+      err = N.clientNewWithCredential(clientId, cred, cfg, out);
+    } finally {
+      N.credentialFree(cred);
+    }
+  }
+  if (err) throw takeError(err);
+  return out[0];
+}
+
+function newCredential(spec, takeError) {
+  const out = [null];
+  let err;
+  switch (spec.kind) {
+    case 'certificateFile':
+      err = N.credentialFromCertificateFile(spec.path, spec.password === undefined ? null : spec.password, out);
+      break;
+    case 'certificatePem':
+      err = N.credentialFromCertificatePem(spec.certPem, spec.keyPem, spec.password === undefined ? null : spec.password, out);
+      break;
+    case 'federated':
+      err = N.credentialFromFederatedTokenFile(spec.path, out);
+      break;
+    case 'assertion': {
+      if (assertionCallbackPtr === null) {
+        assertionCallbackPtr = registerAssertionCallback(onAssertion);
+        freeCallbackPtr = registerFreeCallback(onFree);
+      }
+      if (spec.providerId === undefined || !providers.has(spec.providerId)) {
+        spec.providerId = nextProviderId++;
+        providers.set(spec.providerId, { fn: spec.fn, refs: 0 });
+      }
+      err = N.credentialFromAssertionCallback(assertionCallbackPtr, BigInt(spec.providerId), freeCallbackPtr, out);
+      if (!err) providers.get(spec.providerId).refs++;
+      else if (providers.get(spec.providerId).refs === 0) providers.delete(spec.providerId);
+      break;
+    }
+    default:
+      throw new Error(`paytrim-auth: unknown credential kind ${spec.kind}`);
+  }
+  if (err) throw takeError(err);
+  const cred = out[0];
+  try {
+    for (const [k, v] of spec.certOptions || []) {
+      const e = N.credentialSet(cred, k, v);
+      if (e) throw takeError(e);
+    }
+  } catch (e) {
+    N.credentialFree(cred);
+    throw e;
+  }
+  return cred;
+}
+
+module.exports = { CREDENTIAL_OPTIONS, parseCredential, newNativeClient };
