@@ -87,6 +87,47 @@ pub mod fuzzing {
     pub fn parse_retry_after(value: &str) -> Option<std::time::Duration> {
         protocol::parse_retry_after(value)
     }
+
+    /// Interprets a token endpoint's answer with its content type, returning
+    /// the token and its lifetime, or the categorized error (with its OAuth
+    /// details and Retry-After) as the fetch would see it.
+    pub fn interpret_full(
+        status: u16,
+        content_type: Option<&str>,
+        retry_after: Option<&str>,
+        body: &[u8],
+    ) -> Result<(String, std::time::Duration), crate::Error> {
+        let answer = HttpAnswer {
+            status,
+            content_type: content_type.map(str::to_owned),
+            retry_after: retry_after.map(str::to_owned),
+            body: body.to_vec(),
+            truncated: false,
+        };
+        let cx = Context { endpoint: "https://fuzz.invalid/token", tenantless: false };
+        protocol::interpret(&answer, &cx).map(|t| (t.access_token.expose().to_owned(), t.expires_in))
+    }
+
+    /// Interprets a managed-identity endpoint's answer (IMDS when `imds`,
+    /// else App Service), returning the token and its lifetime.
+    pub fn interpret_managed_identity(
+        imds: bool,
+        status: u16,
+        retry_after: Option<&str>,
+        body: &[u8],
+    ) -> Result<(String, std::time::Duration), crate::Error> {
+        use crate::credentials::managed_identity::{answer, Flavour};
+        let answer = HttpAnswer {
+            status,
+            content_type: Some("application/json".to_owned()),
+            retry_after: retry_after.map(str::to_owned),
+            body: body.to_vec(),
+            truncated: false,
+        };
+        let flavour = if imds { Flavour::Imds } else { Flavour::AppService };
+        answer::interpret(&answer, flavour, "http://fuzz.invalid/msi/token", std::time::SystemTime::now())
+            .map(|t| (t.access_token.expose().to_owned(), t.expires_in))
+    }
 }
 
 /// Number of token keys the process-wide cache holds (diagnostics).
