@@ -51,7 +51,7 @@ interop() {
         cargo test --locked --test interop -- --ignored
 }
 suite "interop" interop
-# About a minute; PAYTRIM_SOAK_SECONDS=3600 for a long soak, PAYTRIM_SOAK_FORKS=1 to fork every 3 s.
+# About a minute, forking every 3 s; PAYTRIM_SOAK_SECONDS=3600 for a long soak.
 suite "soak" tests/c/soak.sh "$root/target/release" "$PAYTRIM_EMULATOR"
 for lang in java csharp node; do
     if [[ -x "bindings/$lang/test.sh" ]]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Soak test through the C ABI (tests/c/soak.c) against its own emulator.
 #   PAYTRIM_SOAK_SECONDS  run time (default 60; e.g. 3600 for a long soak)
-#   PAYTRIM_SOAK_FORKS    1 = the main thread forks every 3 s and the child must get valid tokens
+#   PAYTRIM_SOAK_FORKS    default 1: the main thread forks every 3 s and each child must get valid tokens
+#                         on both keys at once and again after the inherited tokens expired; 0: no forks
 # Usage: tests/c/soak.sh [libdir] [emulator]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
