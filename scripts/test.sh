@@ -53,6 +53,8 @@ interop() {
 suite "interop" interop
 # About a minute, forking every 3 s; PAYTRIM_SOAK_SECONDS=3600 for a long soak.
 suite "soak" tests/c/soak.sh "$root/target/release" "$PAYTRIM_EMULATOR"
+# cargo-fuzz, 10 s per target (installed if missing); PAYTRIM_FUZZ_SECONDS=600 for a long run.
+suite "fuzz" scripts/fuzz.sh
 for lang in java csharp node; do
     if [[ -x "bindings/$lang/test.sh" ]]; then
         suite "$lang" "bindings/$lang/test.sh"

@@ -24,7 +24,8 @@ fuzz_target!(|input: (u8, bool, &str, &str)| {
             assert_eq!(format!("{config:?}"), before, "a refused value changed the configuration");
         }
     }
-    if key == "identity_header" && value.trim().len() >= 8 {
+    // (A value that is part of the field names, such as "ls_roots", proves nothing.)
+    if key == "identity_header" && value.trim().len() >= 8 && !before.contains(value.trim()) {
         assert!(!format!("{config:?}").contains(value.trim()), "Debug shows the identity header");
     }
 });
