@@ -14,6 +14,8 @@ export interface PaytrimAuthClientOptions {
   certificatePem?: string;
   /** The RSA private key as PEM text, for `certificatePem`. */
   privateKeyPem?: string;
+  /** Credential: a PKCS#12 (.pfx) archive in memory (with `certificatePassword`). */
+  certificatePfx?: Uint8Array;
   /** Certificates: `PS256` (default) or `RS256`. */
   signingAlgorithm?: 'PS256' | 'RS256';
   /** Certificates: send the chain as `x5c`. */
@@ -80,6 +82,7 @@ export type EnvironmentOptions = Omit<
   | 'certificatePassword'
   | 'certificatePem'
   | 'privateKeyPem'
+  | 'certificatePfx'
   | 'signingAlgorithm'
   | 'sendCertificateChain'
   | 'assertion'

@@ -76,6 +76,9 @@ namespace Paytrim.Auth
         internal static extern IntPtr paytrim_auth_credential_from_certificate_pem(byte[] certPem, byte[] keyPem, byte[] password, out PaytrimCredentialHandle outCredential);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_credential_from_pkcs12(byte[] data, UIntPtr len, byte[] password, out PaytrimCredentialHandle outCredential);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr paytrim_auth_credential_from_assertion_callback(AssertionCallback callback, IntPtr userData, FreeCallback freeUserData, out PaytrimCredentialHandle outCredential);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

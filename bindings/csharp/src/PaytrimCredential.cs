@@ -120,6 +120,20 @@ namespace Paytrim.Auth
         }
 
         /// <summary>
+        /// A certificate from a PKCS#12 (<c>.pfx</c>) archive in memory (for example
+        /// <c>X509Certificate2.Export(X509ContentType.Pfx, password)</c>), with
+        /// <paramref name="password"/> (null for none). Checked as for <see cref="FromCertificateFile"/>.
+        /// </summary>
+        public static PaytrimCredential FromPkcs12(byte[] pfx, string password = null)
+        {
+            if (pfx == null) throw new ArgumentNullException("pfx");
+            PaytrimCredential result = null;
+            Utf8Wiped(password, pw => result = Create("certificate",
+                (out PaytrimCredentialHandle h) => NativeMethods.paytrim_auth_credential_from_pkcs12(pfx, (UIntPtr)pfx.Length, pw, out h)));
+            return result;
+        }
+
+        /// <summary>
         /// Workload identity federation: the client assertion is the federated token in the file
         /// at <paramref name="path"/> (as <c>AZURE_FEDERATED_TOKEN_FILE</c> names it), re-read when
         /// it changes and at least every 5 minutes. Unreadable or empty: an error naming the path.

@@ -184,6 +184,19 @@ namespace Paytrim.Auth.Tests
         }
 
         [Test]
+        public void Pkcs12FromMemory()
+        {
+            string id = NewCertificateClient();
+            using (var cred = PaytrimCredential.FromPkcs12(File.ReadAllBytes(_pfx), Password))
+            using (var client = new PaytrimAuthClient(id, cred, Options()))
+                Assert.That(client.GetToken().Token, Is.Not.Empty);
+            Assert.AreEqual("PS256", Decode(AssertionsFor(id)[0], 0)["alg"]);
+            var e = Assert.Throws<PaytrimAuthException>(() => PaytrimCredential.FromPkcs12(File.ReadAllBytes(_pfx), "wrong-pw"));
+            Assert.AreEqual(PaytrimAuthErrorCode.InvalidArgument, e.ErrorCode);
+            StringAssert.DoesNotContain("wrong-pw", e.Message);
+        }
+
+        [Test]
         public void PemTextWithRs256AndTheChain()
         {
             string id = NewCertificateClient();

@@ -21,6 +21,7 @@ const CREDENTIAL_OPTIONS = Object.freeze([
   'certificatePassword',
   'certificatePem',
   'privateKeyPem',
+  'certificatePfx',
   'signingAlgorithm',
   'sendCertificateChain',
   'assertion',
@@ -37,6 +38,7 @@ function parseCredential(options, { checkText, invalidArgument }) {
   if (options.clientSecret !== undefined && options.clientSecret !== null) kinds.push('clientSecret');
   if (options.certificatePath !== undefined && options.certificatePath !== null) kinds.push('certificatePath');
   if (options.certificatePem !== undefined && options.certificatePem !== null) kinds.push('certificatePem');
+  if (options.certificatePfx !== undefined && options.certificatePfx !== null) kinds.push('certificatePfx');
   if (options.assertion !== undefined && options.assertion !== null) kinds.push('assertion');
   if (options.federatedTokenFile !== undefined && options.federatedTokenFile !== null) kinds.push('federatedTokenFile');
   if (options.managedIdentity !== undefined && options.managedIdentity !== null && options.managedIdentity !== false) {
@@ -44,12 +46,12 @@ function parseCredential(options, { checkText, invalidArgument }) {
   }
   if (kinds.length === 0) {
     throw invalidArgument(
-      'no credential: give one of clientSecret, certificatePath, certificatePem (+ privateKeyPem), assertion, ' +
+      'no credential: give one of clientSecret, certificatePath, certificatePem (+ privateKeyPem), certificatePfx, assertion, ' +
         'federatedTokenFile or managedIdentity (or use PaytrimAuthClient.fromEnvironment())'
     );
   }
   if (kinds.length > 1) throw invalidArgument(`options ${kinds.join(' and ')} conflict: give exactly one credential`);
-  const isCert = kinds[0] === 'certificatePath' || kinds[0] === 'certificatePem';
+  const isCert = kinds[0] === 'certificatePath' || kinds[0] === 'certificatePem' || kinds[0] === 'certificatePfx';
   for (const o of ['certificatePassword', 'signingAlgorithm', 'sendCertificateChain']) {
     if (options[o] !== undefined && options[o] !== null && !isCert) {
       throw invalidArgument(`option ${o} applies to a certificate (certificatePath or certificatePem) only`);
@@ -87,6 +89,16 @@ function parseCredential(options, { checkText, invalidArgument }) {
         keyPem: checkText('privateKeyPem', options.privateKeyPem === undefined ? options.certificatePem : options.privateKeyPem, {
           required: true,
         }),
+        password: checkText('certificatePassword', options.certificatePassword),
+        certOptions,
+      };
+    case 'certificatePfx':
+      if (!(options.certificatePfx instanceof Uint8Array)) {
+        throw new TypeError('paytrim-auth: option certificatePfx must be a Buffer or Uint8Array (a PKCS#12 archive)');
+      }
+      return {
+        kind: 'certificatePfx',
+        data: Buffer.from(options.certificatePfx),
         password: checkText('certificatePassword', options.certificatePassword),
         certOptions,
       };
@@ -215,6 +227,9 @@ function newCredential(spec, takeError) {
       break;
     case 'certificatePem':
       err = N.credentialFromCertificatePem(spec.certPem, spec.keyPem, spec.password === undefined ? null : spec.password, out);
+      break;
+    case 'certificatePfx':
+      err = N.credentialFromPkcs12(spec.data, spec.data.length, spec.password === undefined ? null : spec.password, out);
       break;
     case 'federated':
       err = N.credentialFromFederatedTokenFile(spec.path, out);

@@ -127,6 +127,9 @@ const N = {
   credentialFromCertificatePem: lib.func(
     'paytrim_auth_error *paytrim_auth_credential_from_certificate_pem(const char *cert_pem, const char *key_pem, const char *password, _Out_ paytrim_auth_credential **out_credential)'
   ),
+  credentialFromPkcs12: lib.func(
+    'paytrim_auth_error *paytrim_auth_credential_from_pkcs12(const uint8_t *data, size_t len, const char *password, _Out_ paytrim_auth_credential **out_credential)'
+  ),
   credentialFromAssertionCallback: lib.func(
     'paytrim_auth_error *paytrim_auth_credential_from_assertion_callback(paytrim_auth_assertion_callback *callback, void *user_data, paytrim_auth_free_callback *free_user_data, _Out_ paytrim_auth_credential **out_credential)'
   ),

@@ -104,6 +104,21 @@ test('certificatePath (PKCS#12 + password) signs a fresh PS256 assertion per req
   assert.notEqual(decode(sent[0], 1).jti, decode(sent[1], 1).jti);
 });
 
+test('certificatePfx: a PKCS#12 archive from memory', async () => {
+  const id = await newCertificateClient();
+  const client = new PaytrimAuthClient(base(id, { certificatePfx: fs.readFileSync(pfx), certificatePassword: PASSWORD }));
+  try {
+    assert.ok((await client.getToken()).accessToken.length > 0);
+  } finally {
+    client.close();
+  }
+  assert.equal(decode((await assertionsFor(id))[0], 0).alg, 'PS256');
+  const e = thrown(() => new PaytrimAuthClient(base(id, { certificatePfx: fs.readFileSync(pfx), certificatePassword: 'wrong-pw' })), PaytrimAuthError);
+  assert.equal(e.code, 'INVALID_ARGUMENT');
+  assert.ok(!e.message.includes('wrong-pw'), e.message);
+  assert.throws(() => new PaytrimAuthClient(base(id, { certificatePfx: 'not bytes' })), TypeError);
+});
+
 test('certificatePem with RS256 and the chain; a second scope reuses the credential', async () => {
   const id = await newCertificateClient();
   const client = new PaytrimAuthClient(
