@@ -340,6 +340,36 @@ function createNative(clientId, credential, settings) {
 
 // ---------------------------------------------------------------- the client
 
+// Native clients kept per PaytrimAuthClient for scope sets other than the
+// configured one (TokenCredential callers ask per call), least recently used
+// first. Beyond this many the least recently used is closed (after its calls
+// in flight end): a long-lived client asked for ever-new scope sets holds a
+// bounded number of native clients. Its token stays in the process-wide
+// cache, so asking for that scope set again is a cache hit on a new handle.
+const MAX_SCOPE_CLIENTS = 16;
+
+function scopeClient(st, key) {
+  let h = st.byScope.get(key);
+  if (h) {
+    st.byScope.delete(key);
+    st.byScope.set(key, h);
+    return h;
+  }
+  const settings = st.settings.filter(([k]) => k !== 'scope');
+  settings.push(['scope', key]);
+  h = createNative(st.clientId, st.credential, settings);
+  st.byScope.set(key, h);
+  st.handles.push(h);
+  if (st.byScope.size > MAX_SCOPE_CLIENTS) {
+    const [oldKey, old] = st.byScope.entries().next().value;
+    st.byScope.delete(oldKey);
+    st.handles.splice(st.handles.indexOf(old), 1);
+    old.close();
+  }
+  return h;
+}
+
+
 // Per-instance private state, out of reach of util.inspect / JSON / toString
 // (it holds the credential needed to create clients for other scope sets).
 const privates = new WeakMap();
@@ -414,16 +444,7 @@ class PaytrimAuthClient {
     const key = scopeKey(scope);
     if (key.length === 0) throw invalidArgument('scopes must not be empty');
     let h = st.handle;
-    if (key !== st.scopeKey) {
-      h = st.byScope.get(key);
-      if (!h) {
-        const settings = st.settings.filter(([k]) => k !== 'scope');
-        settings.push(['scope', key]);
-        h = createNative(st.clientId, st.credential, settings);
-        st.byScope.set(key, h);
-        st.handles.push(h);
-      }
-    }
+    if (key !== st.scopeKey) h = scopeClient(st, key);
     const p = validToken(h);
     const t = signal ? await raceAbort(p, signal) : await p;
     return { token: t.token, expiresOnTimestamp: t.expiresOnUnixMs, tokenType: 'Bearer' };
@@ -595,6 +616,7 @@ module.exports = {
   errorCodeName: (code) => N.errorCodeName(code),
   /** @internal Number of native clients not yet freed (for tests). */
   _liveNativeClients: () => liveNativeClients,
+  _MAX_SCOPE_CLIENTS: MAX_SCOPE_CLIENTS,
   /** @internal Notifier wake-ups and native results taken, since load (for tests and benchmarks). */
   _notifierStats: () => ({ ...notifierStats }),
 };

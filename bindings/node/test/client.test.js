@@ -229,6 +229,30 @@ test('getToken(scopes) follows the @azure/core-auth TokenCredential shape', asyn
   }
 });
 
+test('getToken(scopes) for ever-new scope sets keeps a bounded number of native clients', async () => {
+  const { _liveNativeClients, _MAX_SCOPE_CLIENTS } = require('..');
+  const live = _liveNativeClients();
+  const { creds, client } = await newClient();
+  try {
+    const n = _MAX_SCOPE_CLIENTS * 3;
+    const first = await client.getToken('api://scope-0/.default');
+    for (let i = 1; i < n; i++) {
+      const t = await client.getToken(`api://scope-${i}/.default`);
+      assert.equal(typeof t.token, 'string');
+      assert.ok(_liveNativeClients() - live <= 1 + _MAX_SCOPE_CLIENTS, `native clients: ${_liveNativeClients() - live}`);
+    }
+    assert.equal(_liveNativeClients() - live, 1 + _MAX_SCOPE_CLIENTS, 'the least recently used scope clients were freed');
+    assert.equal((await emu.requestsFor(creds.clientId)).length, n);
+    // An evicted scope set is served again from the process-wide cache: no request.
+    const again = await client.getToken('api://scope-0/.default');
+    assert.equal(again.token, first.token);
+    assert.equal((await emu.requestsFor(creds.clientId)).length, n);
+  } finally {
+    client.close();
+  }
+  assert.equal(_liveNativeClients(), live, 'close() frees the configured and every kept scope client');
+});
+
 // ------------------------------------------------------------------ errors
 
 function assertNoSecret(err, secret) {
