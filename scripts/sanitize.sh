@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Sanitizer run (issue 12, item 6): the C ABI tests (tests/c/test_ffi.c, test_log.c,
+# test_bad_inputs.c) built with gcc -fsanitize=address,undefined (LeakSanitizer on)
+# against the library built with rustc -Zsanitizer=address (nightly; std itself is
+# not instrumented: -Zbuild-std needs rust-src, which is not installed), so heap
+# errors inside the library are caught too, not only in the C host. Not part of
+# scripts/test.sh (an ASan build of the tree); run it by hand.
+# Not here: Rust tests under ASan/TSan (not yet run on this machine) and Miri (the
+# miri and rust-src components are not installed and cannot be downloaded here).
+# Usage: scripts/sanitize.sh
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+triple=x86_64-unknown-linux-gnu
+what=("$@")
+((${#what[@]})) || what=(asan-c)
+status=0
+# Sanitizer flags are ABI-relevant "target modifiers"; std is uninstrumented.
+allow="-Cunsafe-allow-abi-mismatch=sanitizer"
+
+for w in "${what[@]}"; do
+    case "$w" in
+    asan-c)
+        echo "== sanitize: C ABI tests, gcc ASan+UBSan host, library built with -Zsanitizer=address"
+        RUSTFLAGS="-Zsanitizer=address $allow -Cforce-frame-pointers=yes" CARGO_TARGET_DIR="$root/target/asan" \
+            cargo +nightly build --locked --target "$triple" -p paytrim-auth -p paytrim-entra-emulator \
+            -q || { status=1; continue; }
+        # Debug profile: the same build the Rust tests under ASan use.
+        libdir="$root/target/asan/$triple/debug"
+        build="$root/target/c-asan"
+        mkdir -p "$build"
+        ok=1
+        for t in test_ffi test_log test_bad_inputs; do
+            gcc -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined -I"$root/include" -pthread "$root/tests/c/$t.c" -L"$libdir" \
+                -lpaytrim_auth -Wl,-rpath,"$libdir" -o "$build/$t" || ok=0
+        done
+        ((ok)) || { status=1; continue; }
+        (
+            coproc EMU { exec "$libdir/paytrim-entra-emulator" --exit-on-stdin-eof; }
+            read -r ready <&"${EMU[0]}"
+            field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$ready" "$1"; }
+            export PAYTRIM_TEST_HTTPS="$(field https)" PAYTRIM_TEST_HTTP="$(field http)" PAYTRIM_TEST_CA="$(field ca_file)"
+            export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1" UBSAN_OPTIONS="print_stacktrace=1"
+            rc=0
+            "$build/test_ffi" || rc=1
+            "$build/test_log" || rc=1
+            "$build/test_bad_inputs" "$root/tests/bad_inputs.tsv" || rc=1
+            exec {EMU[1]}>&-
+            exit $rc
+        ) || status=1
+        ;;
+    *) echo "unknown: $w"; status=1 ;;
+    esac
+done
+exit $status
