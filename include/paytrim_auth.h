@@ -554,6 +554,38 @@ paytrim_auth_error *paytrim_auth_client_new_managed_identity(const char *identit
                                                              const paytrim_auth_config *config,
                                                              paytrim_auth_client **out_client);
 
+// A credential whose assertions are asked for through `notifier`: each
+// request is queued there (with `provider`, a number of the caller's
+// choosing that names its signer) and taken with
+// `paytrim_auth_notifier_next_assertion` on the event loop's own thread; the
+// library never calls the host from its threads. When the notifier is freed
+// or its descriptor closed (the environment ended), queued and later
+// requests fail at once with a clear error. Returns NULL on success; an
+// error for an unknown notifier or a NULL output.
+//
+// # Safety
+// `out_credential` is NULL or writable.
+paytrim_auth_error *paytrim_auth_credential_from_assertion_notifier(uint64_t notifier,
+                                                                    uint64_t provider,
+                                                                    paytrim_auth_credential **out_credential);
+
+// Takes the oldest queued assertion request of `notifier`: writes its
+// provider number to `*out_provider`, the client id and audience (owned;
+// free with `paytrim_auth_string_free`) to `*out_client_id` and
+// `*out_audience`, and the completion (answer it exactly once with
+// `paytrim_auth_assertion_complete` or `_fail`) to `*out_completion`; or
+// NULL completion when none is queued. Returns NULL on success; an error for
+// NULL outputs or an unknown notifier. Drain it with the other queues after
+// each wake-up.
+//
+// # Safety
+// Every output is NULL or writable.
+paytrim_auth_error *paytrim_auth_notifier_next_assertion(uint64_t notifier,
+                                                         uint64_t *out_provider,
+                                                         char **out_client_id,
+                                                         char **out_audience,
+                                                         paytrim_auth_assertion_completion **out_completion);
+
 // Sends this library's log events (see `paytrim_auth_set_log_callback` for
 // levels and content; never a secret or a token) to `notifier`: events at
 // `level` and more severe ones are queued and taken with

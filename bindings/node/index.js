@@ -4,7 +4,7 @@ const util = require('node:util');
 const { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString } = require('./lib/native');
 const { notifier, setLogger: setNotifierLogger, stats: notifierStats, LEVEL_NAMES } = require('./lib/notifier');
 const { ERROR_CODES, CODE_NAMES, CLIENT_CLOSED, PaytrimAuthError } = require('./lib/errors');
-const { CREDENTIAL_OPTIONS, parseCredential, newNativeClient } = require('./lib/credentials');
+const { CREDENTIAL_OPTIONS, parseCredential, newNativeClient, releaseCredential } = require('./lib/credentials');
 
 const DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
 
@@ -84,9 +84,10 @@ function invalidArgument(message) {
 let liveNativeClients = 0;
 
 class NativeClient {
-  constructor(ptr) {
+  constructor(ptr, release) {
     liveNativeClients++;
     this.ptr = ptr;
+    this.release = release; // what else the native client held (an assertion function)
     this.pending = 0;
     this.closed = false;
     // The one native request in flight for a valid token / for a refresh.
@@ -111,6 +112,7 @@ class NativeClient {
       this.ptr = null;
       liveNativeClients--;
       N.clientFree(p);
+      if (this.release) this.release();
     }
   }
 }
@@ -332,7 +334,7 @@ function createNative(clientId, credential, settings) {
       const err = N.configSet(cfg, key, value);
       if (err) throw takeError(err);
     }
-    return new NativeClient(newNativeClient(clientId, credential, cfg, takeError));
+    return new NativeClient(newNativeClient(clientId, credential, cfg, takeError), () => releaseCredential(credential));
   } finally {
     N.configFree(cfg);
   }

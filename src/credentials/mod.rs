@@ -29,7 +29,7 @@
 
 mod assertion;
 mod certificate;
-mod jwt_bearer;
+pub(crate) mod jwt_bearer;
 pub(crate) mod managed_identity;
 mod secret;
 mod workload_identity;

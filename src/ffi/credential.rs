@@ -32,6 +32,13 @@ pub struct paytrim_auth_assertion_completion {
     inner: AssertionCompletion,
 }
 
+impl paytrim_auth_assertion_completion {
+    /// Hands `inner` to the host as an owned pointer (freed by completing it).
+    pub(super) fn into_raw(inner: AssertionCompletion) -> *mut Self {
+        Box::into_raw(Box::new(paytrim_auth_assertion_completion { inner }))
+    }
+}
+
 /// Asked for a signed client assertion (a JWT with `aud` = `audience`, the
 /// token endpoint, and `iss` = `sub` = `client_id`) when a token fetch needs
 /// one: once per request attempt, on a library-owned thread. `client_id` and
@@ -54,7 +61,7 @@ pub type paytrim_auth_assertion_callback = Option<
 /// callback any more (possibly on a library-owned thread).
 pub type paytrim_auth_free_callback = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
-unsafe fn new_credential(
+pub(super) unsafe fn new_credential(
     out: *mut *mut paytrim_auth_credential,
     make: impl FnOnce() -> Result<Credential, Error>,
 ) -> *mut paytrim_auth_error {

@@ -15,6 +15,14 @@
 //! (`paytrim_auth_notifier_set_log_level`), queued the same way and taken with
 //! `paytrim_auth_notifier_next_log`.
 //!
+//! A notifier can carry assertion requests too
+//! (`paytrim_auth_credential_from_assertion_notifier`): the library queues the
+//! request with its completion, and the host takes it with
+//! `paytrim_auth_notifier_next_assertion` on its own thread and answers with
+//! `paytrim_auth_assertion_complete` / `_fail`. Requests for a notifier that
+//! is gone, and requests still queued when it is dropped, are failed at once
+//! ("the Node environment that created this client has ended"), never leaked.
+//!
 //! Notifiers are named by a number, not a pointer: a stale or unknown number
 //! is harmless. After `paytrim_auth_notifier_free`, or once the host closed
 //! the descriptor (an ended environment's handles are closed by its runtime),
@@ -23,9 +31,11 @@
 
 use super::boundary::{run, run_or};
 use super::client::{client_ref, paytrim_auth_client};
+use super::credential::{new_credential, paytrim_auth_assertion_completion, paytrim_auth_credential};
 use super::error::paytrim_auth_error;
 use super::strings;
 use super::wake_socket::{close_fd, Wake, WakeSocket};
+use crate::credentials::{AssertionCallback, AssertionCompletion, AssertionRequest, Credential};
 use crate::error::Error;
 use crate::log::{self, Level};
 use crate::token::AccessToken;
@@ -47,9 +57,21 @@ struct Completion {
 /// dropped and counted.
 const MAX_QUEUED_LOGS: usize = 10_000;
 
+/// An assertion request waiting for the host.
+struct AssertionAsk {
+    provider: u64,
+    request: AssertionRequest,
+    completion: AssertionCompletion,
+}
+
+/// Why an assertion request cannot reach its notifier.
+const ENVIRONMENT_ENDED: &str =
+    "the Node environment that created this client has ended (its notifier is gone); no assertion can be asked for";
+
 #[derive(Default)]
 struct Queue {
     completions: VecDeque<Completion>,
+    assertions: VecDeque<AssertionAsk>,
     logs: VecDeque<(Level, String)>,
     dropped_logs: u64,
     /// A wake-up byte was written and the queues have not been emptied since.
@@ -58,7 +80,16 @@ struct Queue {
 
 impl Queue {
     fn empty(&self) -> bool {
-        self.completions.is_empty() && self.logs.is_empty() && self.dropped_logs == 0
+        self.completions.is_empty() && self.assertions.is_empty() && self.logs.is_empty() && self.dropped_logs == 0
+    }
+}
+
+impl Drop for Queue {
+    /// Requests nobody will take any more fail now (their fetches end at once).
+    fn drop(&mut self) {
+        for ask in self.assertions.drain(..) {
+            ask.completion.fail(ENVIRONMENT_ENDED);
+        }
     }
 }
 
@@ -119,6 +150,105 @@ fn enqueue(id: u64, n: &Notifier, push: impl FnOnce(&mut Queue)) {
     if must_wake && n.wake.wake() == Wake::ReaderGone {
         forget(id);
     }
+}
+
+// ------------------------------------------------------------------ assertion requests
+
+/// Queues an assertion request for `notifier` and wakes its event loop, or
+/// fails it at once when the notifier is gone or its reader closed.
+fn ask_assertion(notifier: u64, provider: u64, request: &AssertionRequest, completion: AssertionCompletion) {
+    let Some(n) = lookup(notifier) else { return completion.fail(ENVIRONMENT_ENDED) };
+    if n.wake.reader_gone() {
+        forget(notifier);
+        return completion.fail(ENVIRONMENT_ENDED);
+    }
+    let ask = AssertionAsk { provider, request: request.clone(), completion };
+    // If the reader closes after this, forget() drops the queue, which fails it.
+    enqueue(notifier, &n, |q| q.assertions.push_back(ask));
+}
+
+/// A credential whose assertions are asked for through `notifier`: each
+/// request is queued there (with `provider`, a number of the caller's
+/// choosing that names its signer) and taken with
+/// `paytrim_auth_notifier_next_assertion` on the event loop's own thread; the
+/// library never calls the host from its threads. When the notifier is freed
+/// or its descriptor closed (the environment ended), queued and later
+/// requests fail at once with a clear error. Returns NULL on success; an
+/// error for an unknown notifier or a NULL output.
+///
+/// # Safety
+/// `out_credential` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn paytrim_auth_credential_from_assertion_notifier(
+    notifier: u64,
+    provider: u64,
+    out_credential: *mut *mut paytrim_auth_credential,
+) -> *mut paytrim_auth_error {
+    new_credential(out_credential, || {
+        if lookup(notifier).is_none() {
+            return Err(Error::invalid_argument("notifier is unknown or freed"));
+        }
+        Ok(Credential::AssertionCallback(AssertionCallback::new(move |request, completion| {
+            ask_assertion(notifier, provider, request, completion)
+        })))
+    })
+}
+
+/// Takes the oldest queued assertion request of `notifier`: writes its
+/// provider number to `*out_provider`, the client id and audience (owned;
+/// free with `paytrim_auth_string_free`) to `*out_client_id` and
+/// `*out_audience`, and the completion (answer it exactly once with
+/// `paytrim_auth_assertion_complete` or `_fail`) to `*out_completion`; or
+/// NULL completion when none is queued. Returns NULL on success; an error for
+/// NULL outputs or an unknown notifier. Drain it with the other queues after
+/// each wake-up.
+///
+/// # Safety
+/// Every output is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn paytrim_auth_notifier_next_assertion(
+    notifier: u64,
+    out_provider: *mut u64,
+    out_client_id: *mut *mut c_char,
+    out_audience: *mut *mut c_char,
+    out_completion: *mut *mut paytrim_auth_assertion_completion,
+) -> *mut paytrim_auth_error {
+    run(|| {
+        let out_p = strings::out(out_provider, "out_provider", 0)?;
+        let out_i = strings::out(out_client_id, "out_client_id", ptr::null_mut())?;
+        let out_a = strings::out(out_audience, "out_audience", ptr::null_mut())?;
+        let out_c = strings::out(out_completion, "out_completion", ptr::null_mut())?;
+        let n = lookup(notifier).ok_or_else(|| Error::invalid_argument("notifier is unknown or freed"))?;
+        let next = {
+            let mut q = n.queue.lock();
+            let next = q.assertions.pop_front();
+            if q.empty() {
+                q.woken = false;
+            }
+            next
+        };
+        let Some(ask) = next else { return Ok(()) };
+        let id = match strings::owned_or_err(&ask.request.client_id) {
+            Ok(s) => s,
+            Err(e) => {
+                ask.completion.fail("the client id holds a NUL byte");
+                return Err(e);
+            }
+        };
+        let aud = match strings::owned_or_err(&ask.request.audience) {
+            Ok(s) => s,
+            Err(e) => {
+                super::strings::paytrim_auth_string_free(id);
+                ask.completion.fail("the audience holds a NUL byte");
+                return Err(e);
+            }
+        };
+        *out_i = id;
+        *out_a = aud;
+        *out_p = ask.provider;
+        *out_c = paytrim_auth_assertion_completion::into_raw(ask.completion);
+        Ok(())
+    })
 }
 
 // ------------------------------------------------------------------ logs
@@ -444,6 +574,46 @@ mod tests {
         paytrim_auth_notifier_free(id3);
         paytrim_auth_notifier_close_fd(fd3);
     }
+
+    fn ask(notifier: u64) -> std::thread::JoinHandle<Result<String, String>> {
+        use crate::credentials::jwt_bearer::AssertionSource;
+        let cb = AssertionCallback::new(move |request, completion| ask_assertion(notifier, 5, request, completion));
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            cb.assertion("app", "https://aud", deadline)
+                .map(|s| s.expose().to_owned())
+                .map_err(|e| e.message().to_owned())
+        })
+    }
+
+    #[test]
+    fn assertion_requests_are_queued_answered_or_failed_when_the_notifier_goes() {
+        let (id, fd) = new_notifier();
+        let answered = ask(id);
+        let taken = loop {
+            if let Some(a) = n_pop(id) {
+                break a;
+            }
+            std::thread::yield_now();
+        };
+        assert_eq!((taken.provider, taken.request.client_id.as_str()), (5, "app"));
+        taken.completion.succeed("a.b.c");
+        assert_eq!(answered.join().unwrap().unwrap(), "a.b.c");
+
+        let pending = ask(id); // queued, never taken: freeing the notifier fails it
+        while lookup(id).is_some_and(|n| n.queue.lock().assertions.is_empty()) {
+            std::thread::yield_now();
+        }
+        paytrim_auth_notifier_free(id);
+        assert!(pending.join().unwrap().unwrap_err().contains("has ended"));
+        assert!(ask(id).join().unwrap().unwrap_err().contains("has ended"), "a gone notifier fails at once");
+        paytrim_auth_notifier_close_fd(fd);
+    }
+
+    fn n_pop(id: u64) -> Option<AssertionAsk> {
+        lookup(id)?.queue.lock().assertions.pop_front()
+    }
+
     // Log delivery is tested end to end by bindings/node/test/logging.test.js:
     // the log sink is process-wide, and src/log.rs owns it among unit tests.
 }

@@ -4,16 +4,18 @@
 // native client is made from them (paytrim_auth_credential_* and the
 // environment / managed-identity constructors of the C ABI).
 //
-// Assertion callbacks: the library asks for an assertion on its own fetch
-// thread. Here that request reaches JavaScript through one koffi-registered
-// callback, which koffi runs on this environment's JS thread while the
-// library thread waits for it to return; it returns at once, after starting
-// the user's (possibly async) function, and the answer goes back through
-// paytrim_auth_assertion_complete / _fail when the promise settles (the
-// library waits for it at most until the fetch's time budget ends). See the
-// README's limitation for worker threads.
+// Assertion functions: the library asks for an assertion on its own fetch
+// thread, but never calls JavaScript from it. The credential is made with
+// paytrim_auth_credential_from_assertion_notifier: the request is queued on
+// this environment's notifier (lib/notifier.js), taken on this JS thread,
+// and handed to the user's (possibly async) function; the answer goes back
+// through paytrim_auth_assertion_complete / _fail when the promise settles
+// (the library waits for it at most until the fetch's time budget ends).
+// When the environment ends (a terminated worker), the library fails its
+// pending and later assertion requests itself.
 
-const { N, registerAssertionCallback, registerFreeCallback } = require('./native');
+const { N } = require('./native');
+const { notifier, setAssertionHandler } = require('./notifier');
 
 const CREDENTIAL_OPTIONS = Object.freeze([
   'clientSecret',
@@ -134,9 +136,9 @@ function managedIdentitySpec(v, invalidArgument) {
 
 // ---------------------------------------------------------------- assertion callbacks
 
-// One native callback for the environment; user_data carries a provider id.
-// Each native credential made for a provider holds one reference, released
-// by the library's free callback when no credential or client uses it.
+// Each request carries a provider id naming the user's function. Each native
+// client made for a provider holds one reference, released when that native
+// client is freed (releaseCredential).
 let nextProviderId = 1;
 const providers = new Map(); // id -> { fn, refs }
 
@@ -156,7 +158,7 @@ function answer(completion, fnName, text) {
   }
 }
 
-function onAssertion(userData, clientId, audience, completion) {
+function onAssertion(providerId, clientId, audience, completion) {
   let done = false;
   const settle = (fnName, text) => {
     if (done) return;
@@ -164,7 +166,7 @@ function onAssertion(userData, clientId, audience, completion) {
     answer(completion, fnName, text);
   };
   try {
-    const p = providers.get(Number(userData));
+    const p = providers.get(providerId);
     const fn = p && p.fn;
     if (!fn) {
       settle('fail', 'the assertion function is gone');
@@ -185,14 +187,12 @@ function onAssertion(userData, clientId, audience, completion) {
   }
 }
 
-function onFree(userData) {
-  const id = Number(userData);
-  const p = providers.get(id);
-  if (p && --p.refs === 0) providers.delete(id);
+/** Releases what the native client made for `spec` held (call once per native client, when it is freed). */
+function releaseCredential(spec) {
+  if (spec.kind !== 'assertion') return;
+  const p = providers.get(spec.providerId);
+  if (p && --p.refs === 0) providers.delete(spec.providerId);
 }
-
-let assertionCallbackPtr = null;
-let freeCallbackPtr = null;
 
 // ---------------------------------------------------------------- native clients
 
@@ -210,6 +210,10 @@ function newNativeClient(clientId, spec, cfg, takeError) {
     const cred = newCredential(spec, takeError);
     try {
       err = N.clientNewWithCredential(clientId, cred, cfg, out);
+      if (spec.kind === 'assertion') {
+        if (!err) providers.get(spec.providerId).refs++;
+        else if (providers.get(spec.providerId).refs === 0) providers.delete(spec.providerId);
+      }
     } finally {
       N.credentialFree(cred);
     }
@@ -235,17 +239,13 @@ function newCredential(spec, takeError) {
       err = N.credentialFromFederatedTokenFile(spec.path, out);
       break;
     case 'assertion': {
-      if (assertionCallbackPtr === null) {
-        assertionCallbackPtr = registerAssertionCallback(onAssertion);
-        freeCallbackPtr = registerFreeCallback(onFree);
-      }
+      setAssertionHandler(onAssertion);
       if (spec.providerId === undefined || !providers.has(spec.providerId)) {
         spec.providerId = nextProviderId++;
         providers.set(spec.providerId, { fn: spec.fn, refs: 0 });
       }
-      err = N.credentialFromAssertionCallback(assertionCallbackPtr, BigInt(spec.providerId), freeCallbackPtr, out);
-      if (!err) providers.get(spec.providerId).refs++;
-      else if (providers.get(spec.providerId).refs === 0) providers.delete(spec.providerId);
+      err = N.credentialFromAssertionNotifier(notifier(takeError).id, spec.providerId, out);
+      if (err && providers.get(spec.providerId).refs === 0) providers.delete(spec.providerId);
       break;
     }
     default:
@@ -265,4 +265,4 @@ function newCredential(spec, takeError) {
   return cred;
 }
 
-module.exports = { CREDENTIAL_OPTIONS, parseCredential, newNativeClient };
+module.exports = { CREDENTIAL_OPTIONS, parseCredential, newNativeClient, releaseCredential };

@@ -62,13 +62,14 @@ koffi.proto(
   'void paytrim_auth_token_callback(void *user_data, const char *token, int64_t expires_on_unix_ms, const paytrim_auth_error *error)'
 );
 
-// The completion is kept as a raw pointer and handed back to
-// paytrim_auth_assertion_complete / _fail exactly once (lib/credentials.js).
-const AssertionCallback = koffi.proto(
+// Declared for paytrim_auth_credential_from_assertion_callback's signature
+// only: no JS function is registered (assertion requests come through the
+// notifier, lib/notifier.js).
+koffi.proto(
   'void paytrim_auth_assertion_callback(void *user_data, const char *client_id, const char *audience, void *completion)'
 );
 
-const FreeCallback = koffi.proto('void paytrim_auth_free_callback(void *user_data)');
+koffi.proto('void paytrim_auth_free_callback(void *user_data)');
 
 const N = {
   abiVersion,
@@ -104,6 +105,12 @@ const N = {
   // Number and string outputs are raw slots (BigUint64Array / BigInt64Array).
   notifierNext: lib.func(
     'paytrim_auth_error *paytrim_auth_notifier_next(uint64_t notifier, void *out_request, void *out_token, void *out_expires_on_unix_ms, _Out_ paytrim_auth_error **out_error)'
+  ),
+  notifierNextAssertion: lib.func(
+    'paytrim_auth_error *paytrim_auth_notifier_next_assertion(uint64_t notifier, void *out_provider, void *out_client_id, void *out_audience, _Out_ void **out_completion)'
+  ),
+  credentialFromAssertionNotifier: lib.func(
+    'paytrim_auth_error *paytrim_auth_credential_from_assertion_notifier(uint64_t notifier, uint64_t provider, _Out_ paytrim_auth_credential **out_credential)'
   ),
   notifierSetLogLevel: lib.func('paytrim_auth_error *paytrim_auth_notifier_set_log_level(uint64_t notifier, uint32_t level)'),
   notifierNextLog: lib.func(
@@ -180,18 +187,4 @@ function takeString(ptr) {
   }
 }
 
-/**
- * Registers `fn` as a native paytrim_auth_assertion_callback for the lifetime
- * of the process (lib/credentials.js: the one exception to lib/notifier.js's
- * rule, until the notifier can carry assertion requests; see the README).
- */
-function registerAssertionCallback(fn) {
-  return koffi.register(fn, koffi.pointer(AssertionCallback));
-}
-
-/** Registers `fn` as a native paytrim_auth_free_callback for the lifetime of the process. */
-function registerFreeCallback(fn) {
-  return koffi.register(fn, koffi.pointer(FreeCallback));
-}
-
-module.exports = { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString, registerAssertionCallback, registerFreeCallback };
+module.exports = { koffi, N, ABI_VERSION, LIBRARY_PATH, takeString };

@@ -27,6 +27,13 @@
 // library and taken here (paytrim_auth_notifier_next_log), so a logger always
 // runs on its own environment's JS thread, never on a library thread, and
 // events for an environment that ended are dropped with it.
+//
+// Assertion requests (the `assertion` credential option) come the same way:
+// the credential is made with paytrim_auth_credential_from_assertion_notifier,
+// the library queues each request with its completion, and this side takes
+// it (paytrim_auth_notifier_next_assertion) and hands it to the handler set by
+// lib/credentials.js, which answers with paytrim_auth_assertion_complete /
+// _fail. Requests for an environment that ended fail in the library at once.
 
 const net = require('node:net');
 const { N, takeString } = require('./native');
@@ -39,6 +46,13 @@ const outExpires = new BigInt64Array(1);
 const outError = [null];
 const outLevel = [0];
 const outMessage = new BigUint64Array(1);
+const outProvider = new BigUint64Array(1);
+const outClientId = new BigUint64Array(1);
+const outAudience = new BigUint64Array(1);
+const outCompletion = [null];
+
+/** Answers assertion requests: (providerId, clientId, audience, completion); set by lib/credentials.js. */
+let assertionHandler = null;
 
 const LEVEL_NAMES = [null, 'error', 'warn', 'info', 'debug', 'trace'];
 
@@ -118,8 +132,9 @@ class Notifier {
   drain() {
     for (;;) {
       const logs = this.drainLogs();
+      const asks = this.drainAssertions();
       const results = this.drainResults();
-      if (logs < 0 || results < 0 || logs + results === 0) return;
+      if (logs < 0 || asks < 0 || results < 0 || logs + asks + results === 0) return;
     }
   }
 
@@ -148,6 +163,35 @@ class Notifier {
           throw e;
         });
       }
+    }
+  }
+
+  /** Hands queued assertion requests to the handler; their count, or -1 after a failure. */
+  drainAssertions() {
+    let n = 0;
+    for (;;) {
+      outProvider[0] = 0n;
+      outClientId[0] = 0n;
+      outAudience[0] = 0n;
+      outCompletion[0] = null;
+      const err = N.notifierNextAssertion(this.id, outProvider, outClientId, outAudience, outCompletion);
+      if (err) {
+        this.fail(this.takeError(err));
+        return -1;
+      }
+      const completion = outCompletion[0];
+      if (completion === null) return n;
+      n++;
+      const clientId = takeString(outClientId[0]);
+      const audience = takeString(outAudience[0]);
+      const provider = Number(outProvider[0]);
+      if (assertionHandler === null) {
+        // Cannot happen (credentials.js sets it before making such a credential); never leak the completion.
+        const e = N.assertionFail(completion, 'no assertion handler in this environment');
+        if (e) N.errorFree(e);
+        continue;
+      }
+      assertionHandler(provider, clientId, audience, completion);
     }
   }
 
@@ -223,4 +267,9 @@ function setLogger(takeError, fn, level) {
   logger = { fn, level };
 }
 
-module.exports = { notifier, setLogger, stats, LEVEL_NAMES };
+/** Sets the function that answers this environment's assertion requests. */
+function setAssertionHandler(fn) {
+  assertionHandler = fn;
+}
+
+module.exports = { notifier, setLogger, setAssertionHandler, stats, LEVEL_NAMES };

@@ -26,9 +26,13 @@ test.after(async () => {
 });
 
 function runRounds(workers, rounds, mode = 'main') {
+  return runChild(SCRIPT, [String(workers), String(rounds), mode]);
+}
+
+function runChild(script, args) {
   const info = JSON.stringify({ https: emu.https, http: emu.http, ca_file: emu.caFile });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, info, String(workers), String(rounds), mode], {
+    const child = spawn(process.execPath, [script, info, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_PROXY: '*', no_proxy: '*' },
     });
@@ -64,4 +68,18 @@ test('workers ending mid-fetch when the main thread never loaded the package', a
   const rounds = Math.min(ROUNDS, 10);
   const r = await runRounds(3, rounds, 'no-main');
   assertSurvived(r, 3, rounds, false);
+});
+
+test('a worker with an assertion function ends while the library retries: the process lives, the main thread gets tokens', async () => {
+  // The library asks for a fresh assertion per attempt; each retry after the
+  // worker ended must fail in the library, never call into the ended
+  // environment (with a koffi callback, that crashed the process).
+  const rounds = 3;
+  const r = await runChild(path.join(__dirname, 'fixtures', 'worker-assertion.js'), [String(rounds)]);
+  assert.equal(r.signal, null, `the process died of ${r.signal}; stderr: ${r.stderr.slice(-2000)}`);
+  assert.equal(r.code, 0, `exit code ${r.code}; stderr: ${r.stderr.slice(-2000)}`);
+  const s = JSON.parse(r.stdout.trim().split('\n').pop());
+  assert.equal(s.asked, rounds, 'each worker was asked for an assertion before it ended');
+  assert.equal(s.mainTokens, rounds);
+  assert.ok(s.dropped >= rounds, `the token endpoint saw ${s.dropped} attempts`);
 });
