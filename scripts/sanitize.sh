@@ -3,17 +3,18 @@
 # test_bad_inputs.c) built with gcc -fsanitize=address,undefined (LeakSanitizer on)
 # against the library built with rustc -Zsanitizer=address (nightly; std itself is
 # not instrumented: -Zbuild-std needs rust-src, which is not installed), so heap
-# errors inside the library are caught too, not only in the C host. Not part of
-# scripts/test.sh (an ASan build of the tree); run it by hand.
-# Not here: Rust tests under ASan/TSan (not yet run on this machine) and Miri (the
-# miri and rust-src components are not installed and cannot be downloaded here).
-# Usage: scripts/sanitize.sh
+# errors inside the library are caught too, not only in the C host. Part of
+# scripts/test.sh.
+# asan-rust: the Rust unit tests and most integration tests under ASan + LeakSanitizer.
+# Not here: Miri (the miri and rust-src components are not installed and cannot be
+# downloaded here).
+# Usage: scripts/sanitize.sh [asan-c] [asan-rust]   (default: both)
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 triple=x86_64-unknown-linux-gnu
 what=("$@")
-((${#what[@]})) || what=(asan-c)
+((${#what[@]})) || what=(asan-c asan-rust)
 status=0
 # Sanitizer flags are ABI-relevant "target modifiers"; std is uninstrumented.
 allow="-Cunsafe-allow-abi-mismatch=sanitizer"
@@ -49,6 +50,17 @@ for w in "${what[@]}"; do
             exec {EMU[1]}>&-
             exit $rc
         ) || status=1
+        ;;
+    asan-rust)
+        # The core's unit tests and the integration tests that need no child
+        # cargo build (secret_memory builds the emulator with cargo, and its
+        # /proc/self/mem scan is not meaningful beside ASan's shadow memory).
+        echo "== sanitize: Rust tests under AddressSanitizer (nightly, -Zsanitizer=address, LeakSanitizer on)"
+        RUSTFLAGS="-Zsanitizer=address $allow -Cforce-frame-pointers=yes" CARGO_TARGET_DIR="$root/target/asan" \
+            ASAN_OPTIONS="detect_leaks=1" \
+            cargo +nightly test --locked --no-fail-fast --target "$triple" -p paytrim-auth --lib \
+            --test caching --test single_flight --test edges --test credentials --test managed_identity \
+            --test logging --test errors || status=1
         ;;
     *) echo "unknown: $w"; status=1 ;;
     esac

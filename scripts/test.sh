@@ -55,6 +55,9 @@ suite "interop" interop
 suite "soak" tests/c/soak.sh "$root/target/release" "$PAYTRIM_EMULATOR"
 # cargo-fuzz, 10 s per target (installed if missing); PAYTRIM_FUZZ_SECONDS=600 for a long run.
 suite "fuzz" scripts/fuzz.sh
+# ASan builds of the library (nightly): the C ABI tests under gcc ASan+UBSan, and the
+# Rust tests under ASan + LeakSanitizer (several minutes: one instrumented build).
+suite "sanitizers" scripts/sanitize.sh asan-c asan-rust
 for lang in java csharp node; do
     if [[ -x "bindings/$lang/test.sh" ]]; then
         suite "$lang" "bindings/$lang/test.sh"

@@ -417,7 +417,15 @@ pub(crate) fn hide_tokens(text: &str) -> String {
 /// A short description of a body that is not what we expected, never its text
 /// (it could echo something sensitive).
 pub(crate) fn describe_body(answer: &HttpAnswer) -> String {
-    let ct = answer.content_type.as_deref().unwrap_or("no content type");
+    // The media type only, printable ASCII, bounded: a header's text must not
+    // put line breaks or control characters into an error message.
+    let ct: String = match answer.content_type.as_deref() {
+        Some(v) => {
+            v.split(';').next().unwrap_or("").trim().chars().filter(|c| c.is_ascii_graphic()).take(100).collect()
+        }
+        None => String::new(),
+    };
+    let ct = if ct.is_empty() { "no content type".to_owned() } else { ct };
     let looks_html =
         answer.body.iter().take(512).copied().skip_while(|b| b.is_ascii_whitespace()).take(1).any(|b| b == b'<');
     format!("{} bytes of {ct}{}", answer.body.len(), if looks_html { ", an HTML page" } else { "" })
@@ -473,6 +481,22 @@ pub fn parse_http_date(s: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_content_type_header_cannot_put_control_characters_into_a_message() {
+        let a = HttpAnswer {
+            status: 400,
+            content_type: Some("text/plain\r\nX-Injected: 1; charset=utf-8".into()),
+            retry_after: None,
+            body: b"\x01not json".to_vec(),
+            truncated: false,
+        };
+        let d = describe_body(&a);
+        assert!(!d.chars().any(|c| c.is_control()), "{d:?}");
+        assert!(d.starts_with("9 bytes of text/plainX-Injected:"), "{d:?}");
+        let blank = HttpAnswer { content_type: Some(" \n ".into()), ..a };
+        assert_eq!(describe_body(&blank), "9 bytes of no content type");
+    }
 
     fn ok(body: &str) -> HttpAnswer {
         HttpAnswer {

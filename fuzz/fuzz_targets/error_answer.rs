@@ -41,7 +41,9 @@ fuzz_target!(|input: (u16, bool, Option<&str>, Option<&str>, Fields<'_>, &[u8])|
     if serde_json::from_slice::<serde_json::Value>(&body).is_err() {
         if let Ok(text) = std::str::from_utf8(&body) {
             let text = text.trim();
-            if text.len() >= 12 {
+            // (The Content-Type header is named in the message; the fuzzer may
+            // make it equal to the body.)
+            if text.len() >= 12 && !content_type.is_some_and(|c| c.contains(text)) {
                 assert!(!message.contains(text), "the message quotes the body: {message}");
             }
         }
