@@ -64,6 +64,10 @@ for lang in java csharp node; do
     fi
 done
 
+# Every snippet of README.md and the bindings' READMEs, compiled and run from a temp folder against
+# the packages and the emulator (after the wrapper suites, whose jar and nupkg it reuses).
+suite "docs" tests/docs/run.sh
+
 echo
 echo "== total time: $(( $(date +%s) - start )) s"
 ((failed)) && echo "== failed suites: ${failures[*]}"
