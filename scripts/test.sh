@@ -16,6 +16,8 @@ command -v g++ >/dev/null || need_apt+=(g++)
 command -v openssl >/dev/null || need_apt+=(openssl)
 # The interop suite runs a third-party OAuth server (oidc-provider) on Node.
 command -v npm >/dev/null || need_apt+=(nodejs npm)
+# The cache-tier tests (tests/cache_tiers.rs) run a real Redis, plain and TLS.
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 if ((${#need_apt[@]})); then
     echo "== installing ${need_apt[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}" >/dev/null

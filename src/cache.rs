@@ -51,6 +51,22 @@ impl CacheKey {
     }
 }
 
+impl CacheKey {
+    /// A digest of the key as every process computes it, naming it to the
+    /// cache tiers: every field but the credential's fingerprint, which is
+    /// salted per process (the tiers key entries with the credential's
+    /// secret material instead).
+    pub(crate) fn shared_digest(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for field in [self.endpoint.as_bytes(), self.client_id.as_bytes(), self.scopes.as_bytes(), &self.route] {
+            h.update((field.len() as u64).to_le_bytes());
+            h.update(field);
+        }
+        h.finalize().into()
+    }
+}
+
 fn route_digest(endpoint: &str, config: &ClientConfig) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();

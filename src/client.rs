@@ -2,6 +2,7 @@
 //! many callers ask, background refresh before expiry, and a throttle memory.
 
 use crate::cache::{self, CacheKey, Slot, SlotState};
+use crate::cache_tiers::{TierMode, Tiers};
 use crate::clock::{self, Stamp};
 use crate::config::ClientConfig;
 use crate::credentials::{Credential, ManagedIdentityId};
@@ -28,6 +29,8 @@ pub struct Client {
     slot: Arc<Slot>,
     fetcher: Arc<Fetcher>,
     client_id: Arc<str>,
+    /// The on-host and Redis tiers, consulted by fetches only (never on a hit).
+    tiers: Option<Arc<Tiers>>,
 }
 
 impl fmt::Debug for Client {
@@ -58,8 +61,10 @@ impl Client {
         }
         credential.check()?;
         let fetcher = Fetcher::new(client_id, &credential, config)?;
-        let slot = cache::slot(CacheKey::new(fetcher.endpoint(), client_id, &credential, config));
-        Ok(Client { slot, fetcher: Arc::new(fetcher), client_id: client_id.into() })
+        let key = CacheKey::new(fetcher.endpoint(), client_id, &credential, config);
+        let tiers = Tiers::new(&key.shared_digest(), &credential, config)?.map(Arc::new);
+        let slot = cache::slot(key);
+        Ok(Client { slot, fetcher: Arc::new(fetcher), client_id: client_id.into(), tiers })
     }
 
     /// A client for an Azure managed identity (no stored credential): the
@@ -218,10 +223,11 @@ impl Client {
             }
             st.throttled_until = None;
         }
-        if let Mode::Force = mode {
-            self.slot.token.store(None);
-        }
-        self.start_flight(&mut st, false).map(Joined::Flight)
+        let tier_mode = match mode {
+            Mode::Force => TierMode::force(self.slot.token.swap(None).as_deref()),
+            Mode::Normal => TierMode::Normal,
+        };
+        self.start_flight(&mut st, tier_mode).map(Joined::Flight)
     }
 
     /// Starts one background refresh unless one runs, the key is throttled,
@@ -235,7 +241,7 @@ impl Client {
         {
             return;
         }
-        let started = self.start_flight(&mut st, true);
+        let started = self.start_flight(&mut st, TierMode::Refresh);
         drop(st);
         match started {
             Ok(_) => crate::log_event!(
@@ -250,11 +256,12 @@ impl Client {
 
     /// Registers a new flight (later callers join it) and queues its fetch
     /// on the bounded fetch pool.
-    fn start_flight(&self, st: &mut SlotState, background: bool) -> Result<Arc<Flight>, Error> {
+    fn start_flight(&self, st: &mut SlotState, mode: TierMode) -> Result<Arc<Flight>, Error> {
         let flight = Arc::new(Flight::new());
         let (slot, fetcher, landing) = (self.slot.clone(), self.fetcher.clone(), flight.clone());
+        let tiers = self.tiers.clone();
         let queued_at = Instant::now();
-        fetch_pool::submit(Box::new(move || run_flight(&slot, &fetcher, &landing, background, queued_at)))?;
+        fetch_pool::submit(Box::new(move || run_flight(&slot, &fetcher, tiers.as_deref(), &landing, mode, queued_at)))?;
         st.flight = Some(flight.clone());
         Ok(flight)
     }
@@ -268,9 +275,20 @@ enum Joined {
 /// The body of a fetch, on a pool thread. It ends at the latest when the time
 /// budget (counted from `queued_at`) runs out, and sooner, before and between
 /// attempts, once no client holds this fetcher and nobody waits for the result.
-fn run_flight(slot: &Slot, fetcher: &Arc<Fetcher>, flight: &Flight, background: bool, queued_at: Instant) {
+fn run_flight(
+    slot: &Slot,
+    fetcher: &Arc<Fetcher>,
+    tiers: Option<&Tiers>,
+    flight: &Flight,
+    mode: TierMode,
+    queued_at: Instant,
+) {
+    let background = matches!(mode, TierMode::Refresh);
     let still_needed = || Arc::strong_count(fetcher) > 1 || flight.has_waiters();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fetcher.fetch(queued_at, &still_needed)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match tiers {
+        Some(tiers) => tiers.fetch(fetcher, &mode, queued_at, &still_needed),
+        None => fetcher.fetch(queued_at, &still_needed),
+    }));
     let (result, throttled_until, abandoned) = match outcome {
         Ok(o) => (o.result, o.throttled_until, o.abandoned),
         Err(_) => (Err(Error::internal("the token fetch panicked; this is a bug in paytrim-auth")), None, false),

@@ -12,6 +12,9 @@ use url::{Host, Url};
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_TENANT: &str = "common";
 pub const DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "paytrim-auth:";
+/// Redis on a LAN answers in well under a millisecond; a slow one is skipped.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -86,6 +89,18 @@ pub struct ClientConfig {
     pub identity_header: Option<Secret>,
     /// Managed identity: how long IMDS answering 410 (upgrading) is retried.
     pub imds_upgrade_window: Duration,
+    /// On-host cache tier: a directory shared by this user's processes
+    /// (`cache_dir`, else `PAYTRIM_CACHE_DIR`; see `cache_tiers`).
+    pub cache_dir: Option<PathBuf>,
+    /// Fleet cache tier: `redis://` or `rediss://` URL, with an optional
+    /// user name and password (`redis_url`, else `PAYTRIM_REDIS_URL`).
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key the fleet tier writes.
+    pub redis_key_prefix: String,
+    /// Bound on the time Redis can add to one fetch (connect included).
+    pub redis_timeout: Duration,
+    /// Extra trusted CA certificates (PEM) for `rediss://`.
+    pub redis_ca_file: Option<PathBuf>,
 }
 
 /// Shows a proxy URL without its user name and password.
@@ -122,6 +137,11 @@ impl fmt::Debug for ClientConfig {
             .field("identity_endpoint", &url(&self.identity_endpoint))
             .field("identity_header", &self.identity_header)
             .field("imds_upgrade_window", &self.imds_upgrade_window)
+            .field("cache_dir", &self.cache_dir)
+            .field("redis_url", &self.redis_url.as_ref().map(|u| redact_url(u.expose())))
+            .field("redis_key_prefix", &self.redis_key_prefix)
+            .field("redis_timeout", &self.redis_timeout)
+            .field("redis_ca_file", &self.redis_ca_file)
             .finish()
     }
 }
@@ -146,6 +166,11 @@ impl Default for ClientConfig {
             identity_endpoint: None,
             identity_header: None,
             imds_upgrade_window: Duration::from_secs(70),
+            cache_dir: None,
+            redis_url: None,
+            redis_key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
+            redis_timeout: DEFAULT_REDIS_TIMEOUT,
+            redis_ca_file: None,
         }
     }
 }
@@ -169,6 +194,11 @@ pub const CONFIG_KEYS: &[(&str, &str)] = &[
     ("identity_endpoint", "managed identity: App Service endpoint URL (default: IDENTITY_ENDPOINT)"),
     ("identity_header", "managed identity: App Service secret header value (default: IDENTITY_HEADER)"),
     ("imds_upgrade_window_ms", "managed identity: how long IMDS 410 (upgrading) is retried, in ms (default: 70000)"),
+    ("cache_dir", "on-host cache tier: absolute path of a 0700 directory shared by this user's processes (default: PAYTRIM_CACHE_DIR, else off)"),
+    ("redis_url", "fleet cache tier: redis://[user:password@]host:port[/db] or rediss://... (default: PAYTRIM_REDIS_URL, else off)"),
+    ("redis_key_prefix", "fleet cache tier: prefix of the Redis keys (default: paytrim-auth:)"),
+    ("redis_timeout_ms", "fleet cache tier: most time Redis may add to a fetch, in ms (default: 200)"),
+    ("redis_ca_file", "fleet cache tier: PEM file of CA certificates trusted for rediss:// (default: the system's roots)"),
 ];
 
 /// No configuration value is longer: scope lists, URLs and paths fit easily,
@@ -279,6 +309,31 @@ impl ClientConfig {
                 self.identity_header = Some(Secret::new(value));
             }
             "imds_upgrade_window_ms" => self.imds_upgrade_window = millis(value, 0, 3_600_000).map_err(|w| bad(&w))?,
+            "cache_dir" => {
+                let path = PathBuf::from(value);
+                if value.is_empty() || !path.is_absolute() || value.chars().any(char::is_control) {
+                    return Err(bad("must be an absolute directory path"));
+                }
+                self.cache_dir = Some(path);
+            }
+            "redis_url" => {
+                check_redis_url(value).map_err(|why| bad(&why))?;
+                self.redis_url = Some(Secret::new(value.trim()));
+            }
+            "redis_key_prefix" => {
+                if value.len() > 128 || value.chars().any(|c| c.is_control() || c == ' ') {
+                    return Err(bad("must be at most 128 characters, without spaces or control characters"));
+                }
+                self.redis_key_prefix = value.to_owned();
+            }
+            "redis_timeout_ms" => self.redis_timeout = millis(value, 1, 60_000).map_err(|w| bad(&w))?,
+            "redis_ca_file" => {
+                let path = PathBuf::from(value);
+                if value.is_empty() || !path.is_file() {
+                    return Err(bad(&format!("'{value}' is not a readable file")));
+                }
+                self.redis_ca_file = Some(path);
+            }
             _ => {
                 let known: Vec<&str> = CONFIG_KEYS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid_argument(format!(
@@ -366,6 +421,22 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// A Redis URL the fleet tier can use; messages show it redacted.
+pub(crate) fn check_redis_url(value: &str) -> Result<(), String> {
+    let shown = redact_url(value);
+    let url = Url::parse(value.trim()).map_err(|e| format!("'{shown}' is not a valid URL ({e})"))?;
+    if !matches!(url.scheme(), "redis" | "rediss") {
+        return Err(format!("'{shown}' must start with redis:// or rediss://"));
+    }
+    if url.host().is_none() {
+        return Err(format!("'{shown}' has no host"));
+    }
+    if !cfg!(feature = "redis-tier") {
+        return Err("this build of paytrim-auth has no Redis support (Cargo feature redis-tier)".to_owned());
+    }
+    Ok(())
+}
+
 fn validate_proxy_url(value: &str) -> Result<(), String> {
     let url = Url::parse(value).map_err(|e| format!("'{value}' is not a valid proxy URL ({e})"))?;
     if url.scheme() != "http" {
@@ -417,6 +488,10 @@ mod tests {
                 "imds_endpoint" => "http://169.254.169.254".into(),
                 "identity_endpoint" => "http://127.0.0.1:41741/MSI/token/".into(),
                 "identity_header" => "header-secret".into(),
+                "cache_dir" => "/tmp/paytrim-cache".into(),
+                "redis_url" => "rediss://user:pw@127.0.0.1:6379/0".into(),
+                "redis_key_prefix" => "app:".into(),
+                "redis_ca_file" => file.to_string_lossy().into_owned(),
                 _ => "7".into(),
             }
         };

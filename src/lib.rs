@@ -18,6 +18,7 @@
 //! FFI; `ffi` only converts, checks and delegates.
 
 mod cache;
+mod cache_tiers;
 mod client;
 mod clock;
 mod config;

@@ -65,6 +65,40 @@ impl AccessToken {
         }
     }
 
+    /// A token another process fetched (from a cache tier): wall-clock
+    /// `expires_on` and `refresh_on` as that process planned them, turned
+    /// into this process's clock, with this process's own jitter on the
+    /// refresh. `None` if it has expired.
+    pub(crate) fn from_shared(
+        secret: Secret,
+        expires_on: SystemTime,
+        refresh_on: SystemTime,
+        lifetime: Duration,
+    ) -> Option<AccessToken> {
+        let wall = SystemTime::now();
+        let now = clock::now();
+        let left = expires_on.duration_since(wall).ok().filter(|d| !d.is_zero())?;
+        let mut refresh = refresh_on.duration_since(wall).unwrap_or_default().min(left);
+        refresh -= random::duration_up_to(MAX_REFRESH_JITTER.min(refresh / 20));
+        Some(AccessToken {
+            secret,
+            expires_at: now + left,
+            expires_on,
+            expires_on_unix_ms: expires_on
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+            refresh_at: now + refresh,
+            lifetime,
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// Wall-clock instant this process will start refreshing the token.
+    pub(crate) fn refresh_on(&self) -> SystemTime {
+        self.expires_on - self.expires_at.saturating_duration_since(self.refresh_at)
+    }
+
     /// The token to put after `Bearer ` in the Authorization header.
     pub fn secret(&self) -> &str {
         self.secret.expose()

@@ -226,6 +226,22 @@ impl CertificateCredential {
     }
 
     /// The certificate is valid now; else an error naming the file and dates.
+    /// A deterministic RSA PKCS#1 v1.5 signature of a fixed text: secret
+    /// bytes only this private key can produce (the cache tiers' key).
+    pub(crate) fn cache_key_material(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        let mut sig = zeroize::Zeroizing::new(vec![0u8; self.material.key.public().modulus_len()]);
+        self.material
+            .key
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                b"paytrim-auth cache tier key v1",
+                &mut sig,
+            )
+            .map_err(|_| Error::internal("the certificate's key could not sign the cache tier key"))?;
+        Ok(sig)
+    }
+
     pub(crate) fn check_validity(&self) -> Result<(), Error> {
         let m = &self.material;
         let now = unix_now();

@@ -154,6 +154,28 @@ impl Credential {
         h.finalize().into()
     }
 
+    /// Secret bytes that only holders of this credential have, from which
+    /// the cache tiers derive the key that seals shared entries: the client
+    /// secret, or a deterministic RSA signature of a fixed text (only the
+    /// private key can make it). `None` for credentials with no secret of
+    /// their own (managed identity, assertion callback, federated file).
+    pub(crate) fn tier_key_material(&self) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, Error> {
+        let tagged = |kind: &str, bytes: &[u8]| {
+            let mut v = zeroize::Zeroizing::new(Vec::with_capacity(kind.len() + 1 + bytes.len()));
+            v.extend_from_slice(kind.as_bytes());
+            v.push(0);
+            v.extend_from_slice(bytes);
+            v
+        };
+        match self {
+            Credential::ClientSecret(s) => Ok(Some(tagged(self.kind(), s.expose().as_bytes()))),
+            Credential::Certificate(c) => Ok(Some(tagged(self.kind(), &c.cache_key_material()?))),
+            Credential::ManagedIdentity(_) | Credential::AssertionCallback(_) | Credential::WorkloadIdentity(_) => {
+                Ok(None)
+            }
+        }
+    }
+
     /// The checks made when a client is created with this credential.
     pub(crate) fn check(&self) -> Result<(), Error> {
         match self {

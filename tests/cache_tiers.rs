@@ -1,0 +1,667 @@
+//! The on-host and Redis cache tiers across real processes: each test
+//! starts the emulator (which counts token requests) and then child
+//! processes (this test binary again, running `child_process`) that create
+//! a client and ask for tokens through the C ABI functions, with the tiers
+//! configured through `paytrim_auth_config_set`. Redis tests run a real
+//! `redis-server` (Debian's package; scripts/test.sh installs it) on a free
+//! loopback port, and stop it.
+
+mod common;
+
+use paytrim_auth::ffi;
+use paytrim_entra_emulator::{Emulator, Fault};
+use std::collections::{BTreeMap, HashSet};
+use std::ffi::{CStr, CString};
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- child side
+
+/// Not a test on its own: the body of a child process (a no-op unless
+/// `PT_CHILD` is set). Waits for `PT_GO` (a file) if given, then creates a
+/// client from the `PT_*` variables and asks for `PT_CALLS` tokens, printing
+/// one line per step.
+#[test]
+fn child_process() {
+    if std::env::var_os("PT_CHILD").is_none() {
+        return;
+    }
+    let var = |k: &str| std::env::var(k).ok();
+    if let Some(go) = var("PT_GO") {
+        let end = Instant::now() + Duration::from_secs(60);
+        while !Path::new(&go).exists() && Instant::now() < end {
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    }
+    let started = Instant::now();
+    unsafe {
+        let config = ffi::paytrim_auth_config_new();
+        for pair in var("PT_CONFIG").unwrap_or_default().split('\n').filter(|l| !l.is_empty()) {
+            let (k, v) = pair.split_once('=').expect("k=v");
+            let (k, v) = (CString::new(k).unwrap(), CString::new(v).unwrap());
+            let e = ffi::paytrim_auth_config_set(config, k.as_ptr(), v.as_ptr());
+            if !e.is_null() {
+                println!("CREATE err {} {}", ffi::paytrim_auth_error_code(e), message(e));
+                return;
+            }
+        }
+        let id = CString::new(var("PT_CLIENT_ID").unwrap()).unwrap();
+        let secret = CString::new(var("PT_SECRET").unwrap()).unwrap();
+        let mut client = std::ptr::null_mut();
+        let e = ffi::paytrim_auth_client_new(id.as_ptr(), secret.as_ptr(), config, &mut client);
+        ffi::paytrim_auth_config_free(config);
+        if !e.is_null() {
+            println!("CREATE err {} {}", ffi::paytrim_auth_error_code(e), message(e));
+            return;
+        }
+        println!("CREATE ok");
+        let calls: u32 = var("PT_CALLS").and_then(|c| c.parse().ok()).unwrap_or(1);
+        for _ in 0..calls {
+            let t0 = Instant::now();
+            let mut token = std::ptr::null_mut();
+            let e = ffi::paytrim_auth_client_get_token(client, &mut token, std::ptr::null_mut());
+            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            if e.is_null() {
+                let text = CStr::from_ptr(token).to_string_lossy().into_owned();
+                ffi::paytrim_auth_string_free(token);
+                println!("CALL ok {ms:.3} {} {:.3}", short_digest(&text), started.elapsed().as_secs_f64() * 1000.0);
+            } else {
+                println!("CALL err{} {ms:.3} {}", ffi::paytrim_auth_error_code(e), message(e));
+            }
+            if let Some(pause) = var("PT_PAUSE_MS").and_then(|p| p.parse().ok()) {
+                std::thread::sleep(Duration::from_millis(pause));
+            }
+        }
+        ffi::paytrim_auth_client_free(client);
+    }
+}
+
+unsafe fn message(e: *mut ffi::paytrim_auth_error) -> String {
+    let m = CStr::from_ptr(ffi::paytrim_auth_error_message(e)).to_string_lossy().replace('\n', " ");
+    ffi::paytrim_auth_error_free(e);
+    m
+}
+
+fn short_digest(text: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+// --------------------------------------------------------------- parent side
+
+struct Who {
+    client_id: String,
+    secret: String,
+}
+
+fn register(emu: &Emulator, tag: &str) -> Who {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let client_id = format!("{:08x}-0000-4000-8000-{n:012x}", std::process::id());
+    let secret = format!("tier-secret-{tag}-{n}");
+    emu.add_client(&client_id, &secret);
+    Who { client_id, secret }
+}
+
+/// What one child printed.
+#[derive(Debug, Default)]
+struct Report {
+    create: String,
+    calls: Vec<Call>,
+}
+
+#[derive(Debug, Clone)]
+struct Call {
+    ok: bool,
+    ms: f64,
+    /// Digest of the token, or the error.
+    what: String,
+}
+
+struct Spec<'a> {
+    emu: &'a Emulator,
+    who: &'a Who,
+    config: Vec<(String, String)>,
+    calls: u32,
+    env: Vec<(String, String)>,
+}
+
+impl<'a> Spec<'a> {
+    fn new(emu: &'a Emulator, who: &'a Who) -> Spec<'a> {
+        Spec {
+            emu,
+            who,
+            config: vec![
+                ("authority_host".into(), emu.https_url()),
+                ("tenant".into(), "contoso.onmicrosoft.com".into()),
+                ("ca_file".into(), emu.ca_file().to_str().unwrap().into()),
+            ],
+            calls: 1,
+            env: Vec::new(),
+        }
+    }
+
+    fn set(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.config.push((k.into(), v.into()));
+        self
+    }
+
+    fn cache_dir(self, dir: &Path) -> Self {
+        self.set("cache_dir", dir.to_str().unwrap())
+    }
+
+    fn command(&self, go: Option<&Path>) -> Command {
+        let mut c = Command::new(std::env::current_exe().unwrap());
+        c.args(["--exact", "child_process", "--nocapture", "--test-threads=1", "-q"])
+            .env("PT_CHILD", "1")
+            .env("PT_CLIENT_ID", &self.who.client_id)
+            .env("PT_SECRET", &self.who.secret)
+            .env("PT_CALLS", self.calls.to_string())
+            .env("PT_CONFIG", self.config.iter().map(|(k, v)| format!("{k}={v}\n")).collect::<String>())
+            .env_remove("PAYTRIM_CACHE_DIR")
+            .env_remove("PAYTRIM_REDIS_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(go) = go {
+            c.env("PT_GO", go);
+        }
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        let _ = self.emu;
+        c
+    }
+
+    /// Runs one child to the end.
+    fn run(&self) -> Report {
+        wait_report(self.command(None).spawn().expect("spawn child"))
+    }
+}
+
+fn wait_report(child: Child) -> Report {
+    let out = child.wait_with_output().expect("child ends");
+    parse(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn parse(stdout: &str) -> Report {
+    let mut r = Report::default();
+    for line in stdout.lines() {
+        if let Some(rest) = line.strip_prefix("CREATE ") {
+            r.create = rest.to_owned();
+        } else if let Some(rest) = line.strip_prefix("CALL ") {
+            let mut parts = rest.splitn(3, ' ');
+            let status = parts.next().unwrap_or("");
+            let ms: f64 = parts.next().and_then(|m| m.parse().ok()).unwrap_or(f64::NAN);
+            let what = parts.next().unwrap_or("").to_owned();
+            let what = if status == "ok" {
+                what.split(' ').next().unwrap_or("").to_owned()
+            } else {
+                format!("{status} {what}")
+            };
+            r.calls.push(Call { ok: status == "ok", ms, what });
+        }
+    }
+    r
+}
+
+/// Starts `specs` as processes that all wait on one go-file, then releases
+/// them at once; returns their reports.
+fn run_at_once(specs: &[Spec<'_>]) -> Vec<Report> {
+    let go = common::certs::temp_dir("go").join("go");
+    let _ = fs::remove_file(&go);
+    let children: Vec<Child> = specs.iter().map(|s| s.command(Some(&go)).spawn().expect("spawn child")).collect();
+    // Let them all start and reach the wait.
+    std::thread::sleep(Duration::from_millis(400 + 15 * specs.len() as u64));
+    fs::write(&go, b"go").unwrap();
+    children.into_iter().map(wait_report).collect()
+}
+
+fn assert_all_ok(reports: &[Report]) {
+    for (i, r) in reports.iter().enumerate() {
+        assert_eq!(r.create, "ok", "child {i}: {r:?}");
+        assert!(!r.calls.is_empty() && r.calls.iter().all(|c| c.ok), "child {i}: {r:?}");
+    }
+}
+
+fn tokens(reports: &[Report]) -> HashSet<String> {
+    reports.iter().flat_map(|r| r.calls.iter().map(|c| c.what.clone())).collect()
+}
+
+fn cache_dir(tag: &str) -> PathBuf {
+    let d = common::certs::temp_dir(&format!("tier-{tag}"));
+    let _ = fs::remove_dir_all(&d);
+    d.join("cache")
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    let n = p.file_name().unwrap().to_string_lossy();
+                    n.len() == 64 && !n.contains('.')
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+// ------------------------------------------------------------ on-host tier
+
+#[test]
+fn thirty_two_processes_on_a_cold_key_make_one_request() {
+    let emu = Emulator::start().unwrap();
+    // A slow token endpoint keeps every process waiting at once.
+    emu.set_latency(Duration::from_millis(300));
+    let who = register(&emu, "thirty-two");
+    let dir = cache_dir("32");
+    let specs: Vec<Spec> = (0..32).map(|_| Spec::new(&emu, &who).cache_dir(&dir)).collect();
+    let reports = run_at_once(&specs);
+    assert_all_ok(&reports);
+    assert_eq!(emu.token_requests(), 1, "32 processes on one host, one cache dir: one request");
+    assert_eq!(tokens(&reports).len(), 1, "they all got the one token");
+    // The directory: mode 0700, one entry (plus its lock file), named by a digest.
+    assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    let names = entries(&dir);
+    assert_eq!(names.len(), 1, "{names:?}");
+    let name = names[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(!name.contains(&who.client_id[..8]));
+    assert_eq!(fs::metadata(&names[0]).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn a_later_process_gets_its_token_from_the_tier_without_a_request() {
+    let emu = Emulator::start().unwrap();
+    let who = register(&emu, "later");
+    let dir = cache_dir("later");
+    let first = Spec::new(&emu, &who).cache_dir(&dir).run();
+    assert_all_ok(std::slice::from_ref(&first));
+    assert_eq!(emu.token_requests(), 1);
+    let second = Spec::new(&emu, &who).cache_dir(&dir).run();
+    assert_all_ok(std::slice::from_ref(&second));
+    assert_eq!(emu.token_requests(), 1, "the second process read the on-host tier");
+    assert_eq!(first.calls[0].what, second.calls[0].what, "the same token");
+    // Without the tier, a new process asks again.
+    let without = Spec::new(&emu, &who).run();
+    assert_all_ok(std::slice::from_ref(&without));
+    assert_eq!(emu.token_requests(), 2);
+    // The token is not in the directory in clear.
+    for entry in entries(&dir) {
+        let bytes = fs::read(entry).unwrap();
+        assert!(!bytes.windows(3).any(|w| w == b"eyJ"), "a token-like text in an entry");
+    }
+}
+
+#[test]
+fn corrupt_truncated_and_foreign_entries_are_misses_then_rewritten() {
+    let emu = Emulator::start().unwrap();
+    let who = register(&emu, "corrupt");
+    let other = register(&emu, "corrupt-other");
+    let dir = cache_dir("corrupt");
+    let run = |w: &Who| {
+        let r = Spec::new(&emu, w).cache_dir(&dir).run();
+        assert_all_ok(std::slice::from_ref(&r));
+        r
+    };
+    run(&who);
+    assert_eq!(emu.token_requests(), 1);
+    let entry = entries(&dir).pop().unwrap();
+    let good = fs::read(&entry).unwrap();
+    let mut requests = 1;
+    let damaged: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("one bit flipped", {
+            let mut b = good.clone();
+            let last = b.len() - 1;
+            b[last] ^= 1;
+            b
+        }),
+        ("empty", Vec::new()),
+        ("garbage", b"not an entry at all\n".repeat(10)),
+    ];
+    for (what, bytes) in damaged {
+        fs::write(&entry, &bytes).unwrap();
+        run(&who);
+        requests += 1;
+        assert_eq!(emu.token_requests(), requests, "{what}: a miss, so one request");
+        assert_ne!(fs::read(&entry).unwrap(), bytes, "{what}: rewritten");
+        run(&who);
+        assert_eq!(emu.token_requests(), requests, "{what}: the rewritten entry is used");
+    }
+    // Foreign: another credential's valid entry, put under this key's name.
+    run(&other);
+    requests += 1;
+    let other_entry = entries(&dir).into_iter().find(|p| *p != entry).expect("the other credential's entry");
+    fs::copy(&other_entry, &entry).unwrap();
+    let r = run(&who);
+    requests += 1;
+    assert_eq!(emu.token_requests(), requests, "a foreign entry is a miss");
+    let theirs = run(&other);
+    assert_ne!(r.calls[0].what, theirs.calls[0].what, "never the other credential's token");
+}
+
+#[test]
+fn two_credentials_never_read_each_others_entries() {
+    let emu = Emulator::start().unwrap();
+    let who = register(&emu, "cred-a");
+    let dir = cache_dir("creds");
+    let a = Spec::new(&emu, &who).cache_dir(&dir).run();
+    assert_all_ok(std::slice::from_ref(&a));
+    // Same client id, tenant and scopes, but not the secret: no token from the tier.
+    let impostor = Who { client_id: who.client_id.clone(), secret: "a-wrong-secret".into() };
+    let r = Spec::new(&emu, &impostor).cache_dir(&dir).run();
+    assert_eq!(r.create, "ok");
+    assert!(!r.calls[0].ok, "a wrong secret got a token: {r:?}");
+    assert!(r.calls[0].what.starts_with("err2 "), "credential rejected by the server: {r:?}");
+    assert_eq!(emu.token_requests(), 2, "the impostor had to ask the server");
+    // Two registered clients: separate entries, separate tokens.
+    let other = register(&emu, "cred-b");
+    let b = Spec::new(&emu, &other).cache_dir(&dir).run();
+    assert_all_ok(std::slice::from_ref(&b));
+    assert_ne!(a.calls[0].what, b.calls[0].what);
+    assert_eq!(emu.token_requests(), 3);
+    assert_eq!(entries(&dir).len(), 2);
+}
+
+#[test]
+fn an_unsafe_cache_dir_is_refused_at_client_creation() {
+    let emu = Emulator::start().unwrap();
+    let who = register(&emu, "perm");
+    let dir = cache_dir("perm");
+    fs::create_dir_all(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    let r = Spec::new(&emu, &who).cache_dir(&dir).run();
+    assert!(r.create.starts_with("err 1 ") && r.create.contains("writable by group or others"), "{r:?}");
+    // The same through PAYTRIM_CACHE_DIR.
+    let mut s = Spec::new(&emu, &who);
+    s.env.push(("PAYTRIM_CACHE_DIR".into(), dir.to_str().unwrap().into()));
+    let r = s.run();
+    assert!(r.create.starts_with("err 1 ") && r.create.contains("PAYTRIM_CACHE_DIR"), "{r:?}");
+    assert_eq!(emu.token_requests(), 0);
+    assert!(entries(&dir).is_empty());
+    // Once fixed, PAYTRIM_CACHE_DIR alone turns the tier on.
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    for _ in 0..2 {
+        let mut s = Spec::new(&emu, &who);
+        s.env.push(("PAYTRIM_CACHE_DIR".into(), dir.to_str().unwrap().into()));
+        assert_all_ok(&[s.run()]);
+    }
+    assert_eq!(emu.token_requests(), 1);
+}
+
+#[test]
+fn a_retry_after_seen_by_one_process_holds_back_the_others() {
+    let emu = Emulator::start().unwrap();
+    let who = register(&emu, "throttle");
+    let dir = cache_dir("throttle");
+    emu.push_fault(Fault::status(429).retry_after("30"));
+    let spec = || Spec::new(&emu, &who).cache_dir(&dir).set("max_attempts", "1");
+    let first = spec().run();
+    assert!(first.calls[0].what.starts_with("err4 "), "{first:?}");
+    assert_eq!(emu.token_requests(), 1);
+    let second = spec().run();
+    assert!(second.calls[0].what.starts_with("err4 "), "throttled without a request: {second:?}");
+    assert!(second.calls[0].what.contains("another process"), "{second:?}");
+    assert_eq!(emu.token_requests(), 1, "the second process sent nothing");
+    // Another cache dir (another host) does not know of it.
+    let elsewhere = Spec::new(&emu, &who).cache_dir(&cache_dir("throttle-2")).run();
+    assert_all_ok(&[elsewhere]);
+    assert_eq!(emu.token_requests(), 2);
+}
+
+// -------------------------------------------------------------- Redis tier
+
+/// A `redis-server` on a free loopback port, stopped on drop.
+struct Redis {
+    child: Option<Child>,
+    port: u16,
+    _dir: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Redis {
+    fn start(extra: &[&str]) -> Redis {
+        let port = free_port();
+        let dir = common::certs::temp_dir(&format!("redis-{port}"));
+        fs::create_dir_all(&dir).unwrap();
+        let tls = extra.contains(&"--tls-port");
+        let mut args: Vec<String> = vec!["--bind".into(), "127.0.0.1".into(), "--save".into(), "".into()];
+        args.extend(["--appendonly".into(), "no".into(), "--dir".into(), dir.to_str().unwrap().into()]);
+        if tls {
+            args.extend(["--port".into(), "0".into(), "--tls-port".into(), port.to_string()]);
+            args.extend(extra.iter().filter(|a| **a != "--tls-port").map(|s| s.to_string()));
+        } else {
+            args.extend(["--port".into(), port.to_string()]);
+            args.extend(extra.iter().map(|s| s.to_string()));
+        }
+        let child = Command::new("redis-server")
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/test.sh installs it from Debian's packages)");
+        let end = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < end, "redis-server did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis { child: Some(child), port, _dir: dir }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// One command over plain RESP (for inspection).
+    fn command(&self, args: &[&str]) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        s.write_all(req.as_bytes()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = s.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[test]
+fn eight_hosts_sharing_one_redis_make_one_request() {
+    let redis = Redis::start(&[]);
+    let emu = Emulator::start().unwrap();
+    emu.set_latency(Duration::from_millis(300));
+    let who = register(&emu, "eight-hosts");
+    let specs: Vec<Spec> = (0..8)
+        .map(|i| {
+            Spec::new(&emu, &who)
+                .cache_dir(&cache_dir(&format!("host-{i}")))
+                .set("redis_url", redis.url())
+                .set("redis_key_prefix", "fleet-a:")
+        })
+        .collect();
+    let reports = run_at_once(&specs);
+    assert_all_ok(&reports);
+    assert_eq!(emu.token_requests(), 1, "8 hosts, one Redis: one request");
+    assert_eq!(tokens(&reports).len(), 1);
+    // Stored under the prefix, sealed, with a TTL below the token's life minus the margin.
+    let keys = redis.command(&["KEYS", "fleet-a:*"]);
+    let key = keys.lines().find(|l| l.starts_with("fleet-a:")).expect("a key under the prefix").to_owned();
+    assert!(!key.ends_with(":lock"), "the lock was released: {keys}");
+    let ttl: i64 = redis.command(&["PTTL", &key]).trim_start_matches(':').trim().parse().unwrap();
+    assert!(ttl > 0 && ttl <= (3599 - 300) * 1000, "ttl {ttl}");
+    // A new host (empty cache dir) later: from Redis, no request.
+    let later = Spec::new(&emu, &who)
+        .cache_dir(&cache_dir("host-later"))
+        .set("redis_url", redis.url())
+        .set("redis_key_prefix", "fleet-a:")
+        .run();
+    assert_all_ok(std::slice::from_ref(&later));
+    assert_eq!(emu.token_requests(), 1);
+    // Another prefix is another cache.
+    let other_prefix = Spec::new(&emu, &who).set("redis_url", redis.url()).set("redis_key_prefix", "fleet-b:").run();
+    assert_all_ok(&[other_prefix]);
+    assert_eq!(emu.token_requests(), 2);
+}
+
+#[test]
+fn redis_killed_mid_run_costs_at_most_its_timeout() {
+    let mut redis = Redis::start(&[]);
+    let emu = Emulator::start().unwrap();
+    let who = register(&emu, "redis-dies");
+    let url = redis.url();
+    let spec = |i: usize| {
+        Spec::new(&emu, &who)
+            .cache_dir(&cache_dir(&format!("dies-{i}")))
+            .set("redis_url", url.clone())
+            .set("redis_timeout_ms", "150")
+    };
+    assert_all_ok(&[spec(0).run()]);
+    assert_eq!(emu.token_requests(), 1);
+    redis.kill();
+    // Each new host now pays a network fetch plus at most the Redis timeout.
+    let plain = (0..2).map(|_| Spec::new(&emu, &who).run().calls[0].ms).fold(0.0, f64::max);
+    // Slack for a loaded machine; a second timeout would still break it.
+    let slack = 700.0;
+    let bound = plain + 150.0 + slack;
+    for i in 1..4 {
+        let r = spec(i).run();
+        assert_all_ok(std::slice::from_ref(&r));
+        assert!(r.calls[0].ms <= bound, "call took {} ms, bound {bound} ms", r.calls[0].ms);
+    }
+    assert_eq!(emu.token_requests(), 6);
+    // A Redis that accepts connections and never answers, or answers garbage:
+    // at most one timeout (1 s here) is added, never one per command.
+    let bound = plain + 1000.0 + slack;
+    for behaviour in ["silent", "garbage"] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let garbage = behaviour == "garbage";
+        std::thread::spawn(move || {
+            for s in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut s = s;
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = s.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        if garbage {
+                            let _ = s.write_all(b"%%% this is not RESP \x00\xff\r\n");
+                        }
+                    }
+                });
+            }
+        });
+        let r = Spec::new(&emu, &who)
+            .cache_dir(&cache_dir(&format!("bad-redis-{behaviour}")))
+            .set("redis_url", format!("redis://127.0.0.1:{port}"))
+            .set("redis_timeout_ms", "1000")
+            .run();
+        assert_all_ok(std::slice::from_ref(&r));
+        assert!(r.calls[0].ms <= bound, "{behaviour}: call took {} ms, bound {bound} ms", r.calls[0].ms);
+    }
+}
+
+#[test]
+fn redis_over_tls_with_a_user_and_password() {
+    // A CA and a server certificate for 127.0.0.1, written for redis-server.
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
+    let dir = common::certs::temp_dir("redis-tls");
+    fs::create_dir_all(&dir).unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.subject_alt_names = vec![SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    let leaf_cert = leaf.signed_by(&key, &issuer).unwrap();
+    let (ca_file, cert_file, key_file) = (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"));
+    fs::write(&ca_file, ca_cert.pem()).unwrap();
+    fs::write(&cert_file, leaf_cert.pem()).unwrap();
+    fs::write(&key_file, key.serialize_pem()).unwrap();
+    let redis = Redis::start(&[
+        "--tls-port",
+        "--tls-cert-file",
+        cert_file.to_str().unwrap(),
+        "--tls-key-file",
+        key_file.to_str().unwrap(),
+        "--tls-ca-cert-file",
+        ca_file.to_str().unwrap(),
+        "--tls-auth-clients",
+        "no",
+        "--user",
+        "default",
+        "off",
+        "--user",
+        "tokens",
+        "on",
+        ">p@ss:w0rd",
+        "~*",
+        "&*",
+        "+@all",
+    ]);
+    let emu = Emulator::start().unwrap();
+    let who = register(&emu, "tls-redis");
+    let url = format!("rediss://tokens:p%40ss%3Aw0rd@127.0.0.1:{}", redis.port);
+    let spec = |i: usize| {
+        Spec::new(&emu, &who)
+            .cache_dir(&cache_dir(&format!("tls-{i}")))
+            .set("redis_url", url.clone())
+            .set("redis_ca_file", ca_file.to_str().unwrap())
+            .set("redis_timeout_ms", "2000")
+    };
+    let reports: Vec<Report> = (0..3).map(|i| spec(i).run()).collect();
+    assert_all_ok(&reports);
+    assert_eq!(emu.token_requests(), 1, "hosts 2 and 3 read rediss://: {reports:?}");
+    // A wrong password: Redis refuses, the tier is a miss, the token still comes.
+    let wrong = Spec::new(&emu, &who)
+        .cache_dir(&cache_dir("tls-wrong"))
+        .set("redis_url", format!("rediss://tokens:nope@127.0.0.1:{}", redis.port))
+        .set("redis_ca_file", ca_file.to_str().unwrap())
+        .run();
+    assert_all_ok(&[wrong]);
+    assert_eq!(emu.token_requests(), 2);
+}
+
+/// For the parent: which keys a map holds (debug output of reports).
+#[allow(dead_code)]
+fn summary(reports: &[Report]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for r in reports {
+        for c in &r.calls {
+            *m.entry(c.what.clone()).or_insert(0) += 1;
+        }
+    }
+    m
+}
