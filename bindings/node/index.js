@@ -70,7 +70,7 @@ function closedError() {
 }
 
 function invalidArgument(message) {
-  return new PaytrimAuthError(`paytrim-auth: ${message}`, { codeNumber: ERROR_CODES.INVALID_ARGUMENT });
+  return new PaytrimAuthError(message, { codeNumber: ERROR_CODES.INVALID_ARGUMENT });
 }
 
 // ---------------------------------------------------------------- native handle lifetime

@@ -20,6 +20,8 @@ gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_managed_identity.c" -L"$libdir
     -Wl,-rpath,"$libdir" -o "$build/test_managed_identity"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_credentials.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_credentials"
+gcc "${cc_flags[@]}" "$root/tests/c/test_error_texts.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_error_texts"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_process.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_process"
 gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
@@ -48,6 +50,9 @@ PAYTRIM_TEST_CERTS="$certs" valgrind --quiet --error-exitcode=99 --suppressions=
     --errors-for-leak-kinds=definite,indirect "$build/test_credentials"
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_bad_inputs" "$root/tests/bad_inputs.tsv"
+# One error text in every language: the shared table's failures, as the README's C code prints them.
+valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$build/test_error_texts" "$root/tests/error_texts.tsv"
 
 # The library inside a forking host with the default SIGPIPE action (fork
 # with fetches in flight, during a background refresh, in a loop under load;

@@ -13,11 +13,27 @@ namespace Paytrim.Auth
         private static readonly int[] NoCodes = new int[0];
 
         /// <summary>Creates an exception (for tests and mocks; the library builds its own).</summary>
+        /// <remarks><see cref="Exception.Message"/> is the category's name, <c>": "</c> and
+        /// <paramref name="message"/>: the same text C, Java and Node show for the same failure.</remarks>
         public PaytrimAuthException(PaytrimAuthErrorCode errorCode, string message)
-            : base(message)
+            : base(CodeName(errorCode) + ": " + message)
         {
             ErrorCode = errorCode;
+            ErrorCodeName = CodeName(errorCode);
             AadstsCodes = NoCodes;
+        }
+
+        /// <summary>The native snake_case name of a code (<c>CredentialRejected</c> → <c>credential_rejected</c>).</summary>
+        internal static string CodeName(PaytrimAuthErrorCode code)
+        {
+            var name = code.ToString();
+            var b = new System.Text.StringBuilder(name.Length + 4);
+            for (int i = 0; i < name.Length; i++)
+            {
+                if (char.IsUpper(name[i]) && i > 0) b.Append('_');
+                b.Append(char.ToLowerInvariant(name[i]));
+            }
+            return b.ToString();
         }
 
         /// <summary>The category.</summary>

@@ -39,7 +39,9 @@ namespace Paytrim.Auth
         /// <summary>Client authentication method (<c>client_auth</c>).</summary>
         public PaytrimClientAuth? ClientAuth { get; set; }
 
-        /// <summary>A PEM file of CA certificates to trust instead of the system's (<c>ca_file</c>).</summary>
+        /// <summary>A PEM file of CA certificates to trust in addition to the system's roots (<c>ca_file</c>;
+        /// re-read at each client creation). The system store stays trusted: <c>tls_roots</c>, through
+        /// <see cref="Set"/>, chooses which roots besides this file are used.</summary>
         public string CaFile { get; set; }
 
         /// <summary>TCP connect timeout (<c>connect_timeout_ms</c>).</summary>

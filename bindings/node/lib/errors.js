@@ -15,9 +15,13 @@ const CODE_NAMES = Object.freeze(
  */
 class PaytrimAuthError extends Error {
   constructor(message, details = {}) {
-    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
-    this.name = 'PaytrimAuthError';
     const codeNumber = details.codeNumber ?? 0;
+    // A native category leads the message ("credential_rejected: ..."): the same text as C
+    // (code name, ": ", message), Java and C# (tests/error_texts.tsv).
+    const category = CODE_NAMES[codeNumber];
+    super(category ? `${category.toLowerCase()}: ${message}` : message,
+      details.cause !== undefined ? { cause: details.cause } : undefined);
+    this.name = 'PaytrimAuthError';
     /** Category, e.g. 'CREDENTIAL_REJECTED' (see ERROR_CODES), or 'CLIENT_CLOSED'. */
     this.code = details.code ?? CODE_NAMES[codeNumber] ?? 'UNKNOWN';
     /** Numeric PAYTRIM_AUTH_ERROR_* value; 0 for wrapper-only errors. */
