@@ -50,8 +50,8 @@ for lang in "${langs[@]}"; do
             target/examples/get_token ;;
         java)
             echo "== Java (bindings/java, com.paytrim.auth.examples.GetToken)" >&2
-            # Load the library just built, not a copy inside an older jar.
-            JAVA_TOOL_OPTIONS="-Dpaytrim.auth.library=$PAYTRIM_AUTH_LIB" bindings/java/examples/get-token.sh ;;
+            # get-token.sh loads PAYTRIM_AUTH_LIB (the library just built), not a copy inside an older jar.
+            bindings/java/examples/get-token.sh ;;
         csharp)
             echo "== C# (bindings/csharp/examples/GetToken.cs on Mono)" >&2
             bindings/csharp/run-example.sh ;;

@@ -92,6 +92,13 @@ fi
 
 echo "== doc tests"
 cd "$root"
+status=0
 python3 "$here/run.py" --repo "$root" --lib "$lib" --emulator "$PAYTRIM_EMULATOR" \
   --jar "$jar" --nupkg "$nupkg" --tgz "$tgz" --work "$work" --only "$only" \
-  README.md bindings/java/README.md bindings/csharp/README.md bindings/node/README.md
+  README.md bindings/java/README.md bindings/csharp/README.md bindings/node/README.md || status=1
+
+if [[ -z "$only" ]]; then
+  echo "== the main job (scripts/run.sh all)"
+  "$here/main_job.sh" || status=1
+fi
+exit "$status"
