@@ -223,11 +223,17 @@ impl Client {
             }
             st.throttled_until = None;
         }
-        let tier_mode = match mode {
-            Mode::Force => TierMode::force(self.slot.token.swap(None).as_deref()),
-            Mode::Normal => TierMode::Normal,
+        // A forced refresh takes the token out of service while it runs (so
+        // callers wait for the new one) but keeps it: if the refresh fails,
+        // the token goes back and is served until it expires.
+        let (tier_mode, displaced) = match mode {
+            Mode::Force => {
+                let displaced = self.slot.token.swap(None);
+                (TierMode::force(displaced.as_deref()), displaced)
+            }
+            Mode::Normal => (TierMode::Normal, None),
         };
-        self.start_flight(&mut st, tier_mode).map(Joined::Flight)
+        self.start_flight(&mut st, tier_mode, displaced).map(Joined::Flight)
     }
 
     /// Starts one background refresh unless one runs, the key is throttled,
@@ -241,7 +247,7 @@ impl Client {
         {
             return;
         }
-        let started = self.start_flight(&mut st, TierMode::Refresh);
+        let started = self.start_flight(&mut st, TierMode::Refresh, None);
         drop(st);
         match started {
             Ok(_) => crate::log_event!(
@@ -255,13 +261,26 @@ impl Client {
     }
 
     /// Registers a new flight (later callers join it) and queues its fetch
-    /// on the bounded fetch pool.
-    fn start_flight(&self, st: &mut SlotState, mode: TierMode) -> Result<Arc<Flight>, Error> {
+    /// on the bounded fetch pool. `displaced`: the token a forced refresh
+    /// took out of service, put back if the refresh fails.
+    fn start_flight(
+        &self,
+        st: &mut SlotState,
+        mode: TierMode,
+        displaced: Option<Arc<AccessToken>>,
+    ) -> Result<Arc<Flight>, Error> {
         let flight = Arc::new(Flight::new());
         let (slot, fetcher, landing) = (self.slot.clone(), self.fetcher.clone(), flight.clone());
         let tiers = self.tiers.clone();
         let queued_at = Instant::now();
-        fetch_pool::submit(Box::new(move || run_flight(&slot, &fetcher, tiers.as_deref(), &landing, mode, queued_at)))?;
+        let restore = displaced.clone();
+        let submitted = fetch_pool::submit(Box::new(move || {
+            run_flight(&slot, &fetcher, tiers.as_deref(), &landing, mode, queued_at, displaced)
+        }));
+        if let Err(e) = submitted {
+            put_back(&self.slot, restore);
+            return Err(e);
+        }
         st.flight = Some(flight.clone());
         Ok(flight)
     }
@@ -282,6 +301,7 @@ fn run_flight(
     flight: &Flight,
     mode: TierMode,
     queued_at: Instant,
+    displaced: Option<Arc<AccessToken>>,
 ) {
     let background = matches!(mode, TierMode::Refresh);
     let still_needed = || Arc::strong_count(fetcher) > 1 || flight.has_waiters();
@@ -304,8 +324,12 @@ fn run_flight(
                 st.next_background = None;
                 Ok(token)
             }
-            Err(e) if abandoned => Err(e),
+            Err(e) if abandoned => {
+                put_back(slot, displaced);
+                Err(e)
+            }
             Err(e) => {
+                put_back(slot, displaced);
                 if throttled_until.is_some() {
                     st.throttled_until = throttled_until;
                 }
@@ -334,6 +358,21 @@ fn run_flight(
     flight.complete(landed);
 }
 
+/// After a failed forced refresh: the token it took out of service is served
+/// again if it is still valid and nothing newer has landed. The caller that
+/// forced the refresh (its API answered 401) got the error; everyone else
+/// keeps the promise that a valid cached token is served through a throttle
+/// or an outage, as MSAL's cache does after a failed ForceRefresh.
+fn put_back(slot: &Slot, displaced: Option<Arc<AccessToken>>) {
+    let Some(token) = displaced else { return };
+    if clock::now() < token.expires_at() {
+        // Callers hold the slot's state lock, as every writer of its token does.
+        if slot.token.load().is_none() {
+            slot.token.store(Some(token));
+        }
+    }
+}
+
 /// After a failed refresh: about 30 s (±5 s), but never so late that a
 /// still-valid token would expire first: at most a third of its life left.
 fn next_background_attempt(current: Option<&AccessToken>) -> Stamp {
@@ -353,4 +392,170 @@ fn throttled(left: Duration, endpoint: &str) -> Error {
         format!("throttled: {endpoint} asked us to wait; no request is sent for another {secs}s"),
     )
     .with_retry_after(Some(left))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Refresh and throttle timing on the test clock (`clock::simulate_suspend`
+    //! moves this thread's view of time, and fetches it starts inherit it):
+    //! no sleeping, no wall-clock bounds.
+    use super::*;
+    use crate::clock::simulate_suspend;
+    use paytrim_entra_emulator::{Emulator, Fault, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
+
+    fn client(emu: &Emulator, scope: &str) -> Client {
+        client_with_attempts(emu, scope, 1)
+    }
+
+    fn client_with_attempts(emu: &Emulator, scope: &str, attempts: u32) -> Client {
+        let mut cfg = ClientConfig::default();
+        cfg.set("token_url", &emu.http_token_url("contoso.onmicrosoft.com")).unwrap();
+        cfg.set("scope", scope).unwrap();
+        cfg.set("proxy", "none").unwrap();
+        cfg.set("max_attempts", &attempts.to_string()).unwrap();
+        cfg.set("total_timeout_ms", "20000").unwrap();
+        Client::new(DEFAULT_CLIENT_ID, Credential::client_secret(DEFAULT_CLIENT_SECRET), &cfg).unwrap()
+    }
+
+    /// The flight running for this client's key, if any.
+    fn running(c: &Client) -> Option<Arc<Flight>> {
+        c.slot.state.lock().fetching().cloned()
+    }
+
+    /// One cached-token call; returns whether it started a background refresh.
+    fn hit_starts_refresh(c: &Client, expected_serial: u64) -> bool {
+        assert_eq!(c.with_cached_token(|t| t.serial()), Some(expected_serial), "the cached token was not served");
+        running(c).is_some()
+    }
+
+    /// Advances the clock until the token is `left` from expiry (in its margin).
+    fn advance_to_expiry_minus(token: &AccessToken, left: Duration) -> Duration {
+        let ahead = token.expires_in().saturating_sub(left);
+        simulate_suspend(ahead);
+        ahead
+    }
+
+    /// A failed background refresh is tried again after about 30 s (25..35 s),
+    /// not sooner, and then succeeds; meanwhile the old token is served.
+    #[test]
+    fn a_failed_background_refresh_is_retried_after_about_30_s() {
+        let emu = Emulator::start().unwrap();
+        let c = client(&emu, "api://bg-retry-30/.default");
+        let first = c.token().unwrap();
+        advance_to_expiry_minus(&first, Duration::from_secs(200)); // in the 300 s margin
+        emu.push_fault(Fault::status(500));
+        assert!(hit_starts_refresh(&c, first.serial()), "no background refresh in the margin");
+        assert_eq!(running(&c).unwrap().wait(Duration::from_secs(30)).unwrap_err().code(), ErrorCode::Server);
+        assert_eq!(emu.token_requests(), 2);
+
+        assert!(!hit_starts_refresh(&c, first.serial()), "retried at once after a failure");
+        simulate_suspend(Duration::from_secs(24));
+        assert!(!hit_starts_refresh(&c, first.serial()), "retried before 25 s");
+        assert_eq!(emu.token_requests(), 2);
+        simulate_suspend(Duration::from_secs(12)); // 36 s after the failure
+        assert!(hit_starts_refresh(&c, first.serial()), "not retried after 36 s");
+        let second = running(&c).unwrap().wait(Duration::from_secs(30)).unwrap();
+        assert_ne!(second.serial(), first.serial());
+        assert_eq!(c.with_cached_token(|t| t.serial()), Some(second.serial()));
+        assert_eq!(emu.token_requests(), 3);
+    }
+
+    /// ...but never later than a third of the remaining life: 45 s left, the
+    /// retry comes after 15 s.
+    #[test]
+    fn a_failed_background_refresh_near_expiry_is_retried_within_a_third_of_the_life_left() {
+        let emu = Emulator::start().unwrap();
+        let c = client(&emu, "api://bg-retry-third/.default");
+        let first = c.token().unwrap();
+        advance_to_expiry_minus(&first, Duration::from_secs(45));
+        emu.push_fault(Fault::status(500));
+        assert!(hit_starts_refresh(&c, first.serial()));
+        running(&c).unwrap().wait(Duration::from_secs(30)).unwrap_err();
+        simulate_suspend(Duration::from_secs(14));
+        assert!(!hit_starts_refresh(&c, first.serial()), "retried before 15 s");
+        simulate_suspend(Duration::from_secs(2));
+        assert!(hit_starts_refresh(&c, first.serial()), "not retried by a third of the 45 s left");
+        running(&c).unwrap().wait(Duration::from_secs(30)).unwrap();
+        assert_eq!(emu.token_requests(), 3);
+    }
+
+    /// 401, then the forced refresh meets a 429: `force_refresh` reports
+    /// `throttled` (the caller learns the refresh failed), and the next
+    /// `token()` serves the still-valid cached token, with no request, until
+    /// the throttle has passed; then a forced refresh goes out again.
+    #[test]
+    fn a_forced_refresh_that_meets_a_429_keeps_serving_the_valid_token() {
+        let emu = Emulator::start().unwrap();
+        let c = client(&emu, "api://forced-429/.default");
+        let first = c.token().unwrap();
+        emu.push_fault(Fault::status(429).retry_after("30"));
+        let e = c.force_refresh().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Throttled);
+        assert_eq!(c.token().unwrap().serial(), first.serial(), "the valid token was dropped by the failed refresh");
+        assert_eq!(c.with_cached_token(|t| t.serial()), Some(first.serial()));
+        assert_eq!(c.force_refresh().unwrap_err().code(), ErrorCode::Throttled);
+        assert_eq!(emu.token_requests(), 2, "a request went out while throttled");
+        simulate_suspend(Duration::from_secs(31));
+        let second = c.force_refresh().unwrap();
+        assert_ne!(second.serial(), first.serial());
+        assert_eq!(c.token().unwrap().serial(), second.serial());
+        assert_eq!(emu.token_requests(), 3);
+    }
+
+    /// The same through a background refresh: the 429 does not touch the
+    /// cached token, which is served, with no request, while throttled.
+    #[test]
+    fn a_background_refresh_that_meets_a_429_keeps_serving_the_valid_token() {
+        let emu = Emulator::start().unwrap();
+        let c = client(&emu, "api://background-429/.default");
+        let first = c.token().unwrap();
+        advance_to_expiry_minus(&first, Duration::from_secs(200));
+        emu.push_fault(Fault::status(429).retry_after("60"));
+        assert!(hit_starts_refresh(&c, first.serial()));
+        assert_eq!(running(&c).unwrap().wait(Duration::from_secs(30)).unwrap_err().code(), ErrorCode::Throttled);
+        simulate_suspend(Duration::from_secs(40)); // past the 30 s retry, inside the 60 s throttle
+        assert!(!hit_starts_refresh(&c, first.serial()), "a background refresh ignored the throttle");
+        assert_eq!(c.token().unwrap().serial(), first.serial());
+        assert_eq!(c.force_refresh().unwrap_err().code(), ErrorCode::Throttled);
+        assert_eq!(c.token().unwrap().serial(), first.serial());
+        assert_eq!(emu.token_requests(), 2);
+        simulate_suspend(Duration::from_secs(21));
+        assert!(hit_starts_refresh(&c, first.serial()), "no refresh once the throttle passed");
+        running(&c).unwrap().wait(Duration::from_secs(30)).unwrap();
+        assert_eq!(emu.token_requests(), 3);
+    }
+
+    /// The fetch is started by one client that does not wait for it (a
+    /// background refresh), and joined by another that does. Freeing the
+    /// starter while the fetch waits out a Retry-After must not abandon it:
+    /// the waiter gets the token.
+    #[test]
+    fn a_fetch_with_a_waiter_is_not_abandoned_when_its_starter_is_freed() {
+        let emu = Emulator::start().unwrap();
+        let starter = client_with_attempts(&emu, "api://starter-freed/.default", 2);
+        let waiter = client_with_attempts(&emu, "api://starter-freed/.default", 2);
+        let first = starter.token().unwrap();
+        let ahead = advance_to_expiry_minus(&first, Duration::from_secs(200));
+        emu.push_fault(Fault::status(503).retry_after("1"));
+        assert!(hit_starts_refresh(&starter, first.serial()), "the starter started no fetch");
+        let flight = running(&starter).unwrap();
+        assert!(!flight.has_waiters(), "a background refresh has no waiter");
+        assert!(emu.wait_for_requests(2, Duration::from_secs(30)), "the starter's fetch never went out");
+        std::thread::scope(|sc| {
+            // The waiter joins the running fetch (a forced refresh joins it).
+            let joined = sc.spawn(|| {
+                simulate_suspend(ahead); // the same view of time as this thread
+                waiter.force_refresh()
+            });
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !flight.has_waiters() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert!(flight.has_waiters(), "the waiter never joined");
+            drop(starter); // now only the fetch itself holds the starter's fetcher
+            let token = joined.join().unwrap();
+            assert!(token.is_ok(), "the fetch was abandoned with a waiter: {}", token.unwrap_err().message());
+        });
+        assert_eq!(emu.token_requests(), 3, "first token, the 503, its retry");
+    }
 }

@@ -83,6 +83,18 @@ pub fn simulate_suspend(d: Duration) {
     SUSPENDED_NS.with(|s| s.set(s.get() + d.as_nanos() as u64));
 }
 
+/// A job for a library thread sees the simulated suspend of the thread that
+/// queued it (a fetch stamps its token and throttle with the caller's view).
+#[cfg(test)]
+pub fn carried(job: crate::fetch_pool::Job) -> crate::fetch_pool::Job {
+    let offset = suspended_ns();
+    Box::new(move || {
+        SUSPENDED_NS.with(|s| s.set(offset));
+        job();
+        SUSPENDED_NS.with(|s| s.set(0));
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -252,8 +252,72 @@ fn a_throttled_key_still_serves_its_valid_token_through_force_refresh_attempts()
     s.emu.push_fault(Fault::status(503).retry_after("5"));
     let e = c.force_refresh().unwrap_err();
     assert_eq!(e.code(), ErrorCode::Server);
-    // The throttle holds further refreshes back, with no request sent.
+    // The valid cached token is still served, from the cache...
+    assert_eq!(c.token().unwrap().secret(), t.secret(), "the failed forced refresh dropped the valid token");
+    assert_eq!(c.with_cached_token(|x| x.secret() == t.secret()), Some(true));
+    // ...and the throttle holds further refreshes back, with no request sent.
     assert_eq!(c.force_refresh().unwrap_err().code(), ErrorCode::Throttled);
+    assert_eq!(c.token().unwrap().secret(), t.secret());
     assert_eq!(s.emu.token_requests(), 2);
-    drop(t);
+}
+
+/// 408 and 504 are transient: retried, then the token arrives.
+#[test]
+fn a_408_and_a_504_are_retried() {
+    let mut s = setup();
+    // Attempts are counted: generous timeouts, so a slow attempt is never cut and resent.
+    s.set("timeout_ms", "20000").set("total_timeout_ms", "60000").set("max_attempts", "3");
+    s.emu.push_fault(Fault::status(408));
+    s.emu.push_fault(Fault::status(504));
+    let (r, took) = timed(|| s.client().token());
+    report("408, then 504, then success", s.emu.token_requests(), took, &outcome(&r));
+    r.unwrap();
+    assert_eq!(s.emu.token_requests(), 3);
+}
+
+/// A 429 with no Retry-After is retried after the usual backoff; when it
+/// ends the fetch, the key is throttled for the default 5 s, and the error
+/// says so.
+#[test]
+fn a_429_without_retry_after_is_retried_then_throttles_the_key_for_5_s() {
+    let mut s = setup();
+    s.set("timeout_ms", "20000").set("total_timeout_ms", "60000").set("max_attempts", "2");
+    s.emu.push_fault(Fault::status(429));
+    let (r, took) = timed(|| s.client().token());
+    report("429 without Retry-After, then success", s.emu.token_requests(), took, &outcome(&r));
+    r.unwrap();
+    assert_eq!(s.emu.token_requests(), 2, "the 429 was not retried");
+    // Backoff after attempt 1 is at most 200 ms, not a guessed Retry-After.
+    assert!(took < Duration::from_secs(10), "{took:?}");
+
+    let other = s.client_with(|c| c.set("scope", "api://429-no-retry-after/.default").unwrap());
+    s.emu.push_fault(Fault::status(429).times(2));
+    let e = other.token().unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Throttled);
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(5)), "{}", e.message());
+    let again = other.token().unwrap_err();
+    assert_eq!(again.code(), ErrorCode::Throttled);
+    assert!(again.retry_after().unwrap() <= Duration::from_secs(5) && again.retry_after().unwrap() > Duration::ZERO);
+    assert_eq!(s.emu.token_requests(), 4, "a request went out while throttled");
+}
+
+/// A name that does not resolve (`.invalid` never does, RFC 6761) is a
+/// `network` error naming the host, not retried into the budget's end; no
+/// network is needed (with no resolver at all the lookup fails or times out
+/// within connect_timeout_ms).
+#[test]
+fn an_unresolvable_host_is_a_network_error_naming_it() {
+    let mut s = setup();
+    s.set("authority_host", "https://nonexistent.invalid")
+        .set("proxy", "none")
+        .set("connect_timeout_ms", "3000")
+        .set("max_attempts", "1");
+    let (r, took) = timed(|| s.client().token());
+    report("unresolvable host name", 0, took, &outcome(&r));
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Network, "{}", e.message());
+    assert!(e.message().contains("nonexistent.invalid"), "{}", e.message());
+    assert!(e.is_retryable());
+    assert_eq!(s.emu.token_requests(), 0);
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }

@@ -46,22 +46,8 @@ fn freeing_the_last_client_ends_a_background_refresh_that_waits_out_a_retry_afte
     assert_eq!(s.emu.token_requests(), 2, "an abandoned fetch sends nothing more");
 }
 
-#[test]
-fn a_fetch_with_a_waiter_is_not_abandoned_when_its_starter_is_freed() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let s = setup();
-    s.emu.push_fault(Fault::status(503).retry_after("1"));
-    let starter = s.client();
-    let other = s.client();
-    std::thread::scope(|sc| {
-        let h = sc.spawn(|| other.token());
-        std::thread::sleep(Duration::from_millis(100));
-        drop(starter);
-        let token = h.join().unwrap();
-        assert!(token.is_ok(), "{:?}", token.err());
-    });
-    assert_eq!(s.emu.token_requests(), 2);
-}
+// `a_fetch_with_a_waiter_is_not_abandoned_when_its_starter_is_freed` is a unit
+// test in src/client.rs: it needs the test clock to start a fetch nobody waits for.
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
