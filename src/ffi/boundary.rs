@@ -10,12 +10,18 @@ use std::ptr;
 
 /// Runs a fallible export body; NULL on success, an owned error otherwise.
 pub(crate) fn run(body: impl FnOnce() -> Result<(), Error>) -> *mut paytrim_auth_error {
-    match catch_unwind(AssertUnwindSafe(|| silently(body))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        silently(|| {
+            #[cfg(test)]
+            test_hook::maybe_panic();
+            body()
+        })
+    })) {
         Ok(Ok(())) => ptr::null_mut(),
         Ok(Err(e)) => paytrim_auth_error::boxed(e),
         Err(panic) => paytrim_auth_error::boxed(Error::internal(format!(
             "internal error (caught panic: {}); please report this bug",
-            panic_text(&panic)
+            panic_text(&*panic)
         ))),
     }
 }
@@ -30,6 +36,27 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Test builds only: arm a panic inside the next fallible export called on
+/// this thread, to observe the boundary from the outside (release builds
+/// have no such path).
+#[cfg(test)]
+pub(crate) mod test_hook {
+    use std::cell::Cell;
+    thread_local! {
+        static ARMED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(crate) fn panic_in_next_export() {
+        ARMED.with(|a| a.set(true));
+    }
+
+    pub(super) fn maybe_panic() {
+        if ARMED.with(|a| a.replace(false)) {
+            panic!("test hook: a bug inside an export");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -59,6 +86,48 @@ mod tests {
         assert!(stderr.contains("host-thread-panic"), "the previous hook no longer runs:\n{stderr}");
         // One message (with its backtrace): the host thread's.
         assert_eq!(stderr.matches("panicked at").count(), 1, "{stderr}");
+    }
+
+    /// Real exports, with a panic inside: each returns an `internal` error
+    /// (code 10, not retryable, the message says it is a bug) instead of
+    /// unwinding into C, and the library keeps working afterwards.
+    #[test]
+    fn a_panic_inside_an_export_is_an_internal_error() {
+        use crate::ffi::client::*;
+        use crate::ffi::config::*;
+        use crate::ffi::error::*;
+        use std::ffi::{CStr, CString};
+        unsafe {
+            let check = |err: *mut paytrim_auth_error, what: &str| {
+                assert!(!err.is_null(), "{what}: no error");
+                assert_eq!(paytrim_auth_error_code(err), PAYTRIM_AUTH_ERROR_INTERNAL, "{what}");
+                assert_eq!(
+                    CStr::from_ptr(paytrim_auth_error_code_name(PAYTRIM_AUTH_ERROR_INTERNAL)).to_str().unwrap(),
+                    "internal"
+                );
+                assert!(!paytrim_auth_error_is_retryable(err), "{what}");
+                let m = CStr::from_ptr(paytrim_auth_error_message(err)).to_str().unwrap();
+                assert!(m.contains("caught panic: test hook") && m.contains("bug"), "{what}: {m}");
+                paytrim_auth_error_free(err);
+            };
+            let config = paytrim_auth_config_new();
+            let (k, v) = (CString::new("tenant").unwrap(), CString::new("contoso.onmicrosoft.com").unwrap());
+            test_hook::panic_in_next_export();
+            check(paytrim_auth_config_set(config, k.as_ptr(), v.as_ptr()), "config_set");
+            assert!(paytrim_auth_config_set(config, k.as_ptr(), v.as_ptr()).is_null(), "config_set after a panic");
+            let (id, secret) = (CString::new("panic-client").unwrap(), CString::new("panic-secret").unwrap());
+            let mut client = ptr::null_mut();
+            test_hook::panic_in_next_export();
+            check(paytrim_auth_client_new(id.as_ptr(), secret.as_ptr(), config, &mut client), "client_new");
+            assert!(client.is_null());
+            assert!(paytrim_auth_client_new(id.as_ptr(), secret.as_ptr(), config, &mut client).is_null());
+            let mut token = ptr::null_mut();
+            test_hook::panic_in_next_export();
+            check(paytrim_auth_client_get_cached_token(client, &mut token, ptr::null_mut()), "get_cached_token");
+            assert!(token.is_null());
+            paytrim_auth_client_free(client);
+            paytrim_auth_config_free(config);
+        }
     }
 
     #[test]
