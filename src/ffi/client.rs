@@ -116,10 +116,8 @@ unsafe fn token_call(
     which: Which,
 ) -> *mut paytrim_auth_error {
     run(|| {
+        strings::clear(out_expires, 0);
         let out = strings::out(out_token, "out_token", ptr::null_mut())?;
-        if !out_expires.is_null() {
-            out_expires.write(0);
-        }
         let client = client_ref(client)?;
         let write = |t: &AccessToken| write_token(t, out, out_expires);
         match which {

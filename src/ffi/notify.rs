@@ -214,6 +214,9 @@ pub unsafe extern "C" fn paytrim_auth_notifier_next_assertion(
     out_completion: *mut *mut paytrim_auth_assertion_completion,
 ) -> *mut paytrim_auth_error {
     run(|| {
+        strings::clear(out_client_id, ptr::null_mut());
+        strings::clear(out_audience, ptr::null_mut());
+        strings::clear(out_completion, ptr::null_mut());
         let out_p = strings::out(out_provider, "out_provider", 0)?;
         let out_i = strings::out(out_client_id, "out_client_id", ptr::null_mut())?;
         let out_a = strings::out(out_audience, "out_audience", ptr::null_mut())?;
@@ -334,6 +337,7 @@ pub unsafe extern "C" fn paytrim_auth_notifier_next_log(
     out_message: *mut *mut c_char,
 ) -> *mut paytrim_auth_error {
     run(|| {
+        strings::clear(out_message, ptr::null_mut());
         let out_l = strings::out(out_level, "out_level", 0)?;
         let out_m = strings::out(out_message, "out_message", ptr::null_mut())?;
         let n = lookup(notifier).ok_or_else(|| Error::invalid_argument("notifier is unknown or freed"))?;
@@ -376,6 +380,7 @@ pub unsafe extern "C" fn paytrim_auth_notifier_new(
     out_fd: *mut i32,
 ) -> *mut paytrim_auth_error {
     run(|| {
+        strings::clear(out_fd, -1);
         let out_n = strings::out(out_notifier, "out_notifier", 0)?;
         let out_f = strings::out(out_fd, "out_fd", -1)?;
         sweep_abandoned();
@@ -427,6 +432,9 @@ pub unsafe extern "C" fn paytrim_auth_notifier_next(
     out_error: *mut *mut paytrim_auth_error,
 ) -> *mut paytrim_auth_error {
     run(|| {
+        strings::clear(out_token, ptr::null_mut());
+        strings::clear(out_expires_on_unix_ms, 0);
+        strings::clear(out_error, ptr::null_mut());
         let out_r = strings::out(out_request, "out_request", 0)?;
         let out_t = strings::out(out_token, "out_token", ptr::null_mut())?;
         let out_x = strings::out(out_expires_on_unix_ms, "out_expires_on_unix_ms", 0)?;

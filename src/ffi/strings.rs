@@ -19,6 +19,18 @@ pub(crate) unsafe fn arg<'a>(p: *const c_char, name: &str) -> Result<&'a str, Er
     })
 }
 
+/// Clears an output if it is not NULL. Functions with several outputs clear
+/// them all first, so a call that fails on one NULL output (or any other
+/// argument) leaves every other output it was given cleared.
+///
+/// # Safety
+/// `p` is NULL or valid for writes.
+pub(crate) unsafe fn clear<T>(p: *mut T, cleared: T) {
+    if !p.is_null() {
+        p.write(cleared);
+    }
+}
+
 /// Checks an output pointer and clears what it points to.
 ///
 /// # Safety
@@ -183,6 +195,9 @@ mod tests {
             let a = owned("first token");
             assert_eq!(CStr::from_ptr(a).to_str().unwrap(), "first token");
             paytrim_auth_string_free(a);
+            // Parked, not released: its text is readable, and wiped.
+            let text = std::slice::from_raw_parts(a as *const u8, "first token".len());
+            assert!(text.iter().all(|&b| b == 0), "not wiped on free: {text:?}");
             // The parked block is reused for a string that fits...
             let b = owned("second");
             assert_eq!(b, a);
