@@ -97,3 +97,31 @@ fn run_callback(cb: Callback, result: &FlightResult) {
         Err(e) => cb(Err(e)),
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    /// A waiter whose flight does not land within its bound gets a `network`
+    /// error naming the bound, stops counting as a waiter (so an unneeded
+    /// fetch can stop), and the flight still reaches the waiters that stayed.
+    #[test]
+    fn a_waiter_gives_up_at_its_bound() {
+        let flight = Arc::new(Flight::new());
+        let patient = {
+            let f = flight.clone();
+            std::thread::spawn(move || f.wait(Duration::from_secs(60)))
+        };
+        let start = Instant::now();
+        let e = flight.wait(Duration::from_millis(300)).unwrap_err();
+        let took = start.elapsed();
+        assert_eq!(e.code(), ErrorCode::Network);
+        assert!(e.message().contains("timed out after 300 ms waiting"), "{}", e.message());
+        assert!(took >= Duration::from_millis(300), "gave up early: {took:?}");
+        assert!(flight.has_waiters(), "the patient waiter is still counted");
+        flight.complete(Err(Error::new(ErrorCode::Server, "landed")));
+        assert_eq!(patient.join().unwrap().unwrap_err().message(), "landed");
+        assert!(!flight.has_waiters(), "a waiter that left is still counted");
+    }
+}

@@ -141,6 +141,22 @@ fn proxies_from_config_and_environment() {
     assert!(e.message().contains("proxy"), "{}", e.message());
     clear_proxy_env();
 
+    // 5b. ALL_PROXY alone carries https too; with both set, HTTPS_PROXY wins.
+    let all = ConnectProxy::start();
+    set_env("ALL_PROXY", &all.url);
+    let e = remote.client_with(|c| c.set("scope", "api://all-proxy/.default").unwrap()).token().unwrap_err();
+    assert_eq!(all.connects(), vec!["login.paytrim-test.invalid:443".to_owned()], "{}", e.message());
+    set_env("HTTPS_PROXY", &proxy.url);
+    let before_https = proxy.connects().len();
+    remote.client_with(|c| c.set("scope", "api://https-over-all/.default").unwrap()).token().unwrap_err();
+    assert_eq!(all.connects().len(), 1, "ALL_PROXY was used although HTTPS_PROXY is set");
+    assert_eq!(proxy.connects().len(), before_https + 1);
+    clear_proxy_env();
+    set_env("all_proxy", &all.url);
+    remote.client_with(|c| c.set("scope", "api://all-proxy-lower/.default").unwrap()).token().unwrap_err();
+    assert_eq!(all.connects().len(), 2, "lower-case all_proxy was ignored");
+    clear_proxy_env();
+
     // 6. Plain http to a loopback endpoint carries the secret in clear: with
     //    every proxy variable set (httpoxy's HTTP_PROXY included) and with the
     //    `proxy` key, nothing at all reaches the proxy.
