@@ -22,6 +22,10 @@ gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_credentials.c" -L"$libdir" -lp
     -Wl,-rpath,"$libdir" -o "$build/test_credentials"
 gcc "${cc_flags[@]}" "$root/tests/c/test_error_texts.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_error_texts"
+gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_config_effects.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_config_effects"
+gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_outputs_cleared.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_outputs_cleared"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_process.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_process"
 gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
@@ -29,6 +33,14 @@ gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
 # The header also compiles as C++.
 g++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ -I"$root/include" - <<<'#include "paytrim_auth.h"
 int main() { return paytrim_auth_abi_version() == PAYTRIM_AUTH_ABI_VERSION ? 0 : 1; }'
+
+# Every test reaches its loopback emulator directly (proxy=none, and loopback
+# never uses an environment proxy): prove it with a dead proxy in every
+# variable a user's shell may set.
+dead_proxy="http://127.0.0.1:9"
+export HTTPS_PROXY="$dead_proxy" https_proxy="$dead_proxy" HTTP_PROXY="$dead_proxy" http_proxy="$dead_proxy" \
+    ALL_PROXY="$dead_proxy" all_proxy="$dead_proxy"
+unset NO_PROXY no_proxy
 
 coproc EMU { exec "$emulator" --exit-on-stdin-eof; }
 read -r ready <&"${EMU[0]}"
@@ -42,6 +54,12 @@ valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp
     --errors-for-leak-kinds=definite,indirect "$build/test_managed_identity"
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_log"
+# The timing and routing keys' effects, and freeing a client mid-fetch.
+valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$build/test_config_effects"
+# Every export's outputs cleared on every kind of failure.
+valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$build/test_outputs_cleared"
 # Keys and certificates for the credential test, made now (never committed).
 certs="$(mktemp -d)"
 trap 'rm -rf "$certs"; exec {EMU[1]}>&-; wait "$EMU_PID" 2>/dev/null || true' EXIT

@@ -83,6 +83,9 @@ static paytrim_auth_config *emulator_config(void) {
     paytrim_auth_error *e3 = paytrim_auth_config_set(config, "ca_file", ca_file);
     paytrim_auth_error *e4 = paytrim_auth_config_set(config, "scope", scope);
     paytrim_auth_error *e5 = paytrim_auth_config_set(config, "proxy", "none");
+    /* Requests are counted: no attempt may be cut and resent under valgrind. */
+    paytrim_auth_error_free(paytrim_auth_config_set(config, "timeout_ms", "60000"));
+    paytrim_auth_error_free(paytrim_auth_config_set(config, "total_timeout_ms", "120000"));
     CHECK(!e1 && !e2 && !e3 && !e4 && !e5, "config_set: %s", msg(e1 ? e1 : e2 ? e2 : e3 ? e3 : e4 ? e4 : e5));
     paytrim_auth_error_free(e1), paytrim_auth_error_free(e2), paytrim_auth_error_free(e3);
     paytrim_auth_error_free(e4), paytrim_auth_error_free(e5);

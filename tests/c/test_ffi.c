@@ -108,6 +108,18 @@ static paytrim_auth_config *emulator_config(void) {
     paytrim_auth_error *e3 = paytrim_auth_config_set(config, "ca_file", ca_file);
     paytrim_auth_error *e4 = paytrim_auth_config_set(config, "scope", scope);
     CHECK(!e1 && !e2 && !e3 && !e4, "config_set: %s %s %s %s", msg(e1), msg(e2), msg(e3), msg(e4));
+    paytrim_auth_error_free(e1), paytrim_auth_error_free(e2), paytrim_auth_error_free(e3), paytrim_auth_error_free(e4);
+    /* Tests here count requests: under valgrind on a loaded machine an attempt
+     * can outlast the default timeouts and be resent, so each attempt gets
+     * 60 s (a test that needs a tighter bound sets it). The loopback emulator
+     * is reached directly whatever the environment's proxy variables say. */
+    const char *generous[][2] = {{"connect_timeout_ms", "60000"}, {"timeout_ms", "60000"},
+                                 {"total_timeout_ms", "120000"}, {"proxy", "none"}};
+    for (size_t i = 0; i < sizeof generous / sizeof generous[0]; i++) {
+        paytrim_auth_error *e = paytrim_auth_config_set(config, generous[i][0], generous[i][1]);
+        CHECK(e == NULL, "config_set %s: %s", generous[i][0], msg(e));
+        paytrim_auth_error_free(e);
+    }
     return config;
 }
 
