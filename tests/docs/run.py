@@ -91,6 +91,14 @@ def origin(snip, comment):
     return f"{comment} doc test: {snip['where']}"
 
 
+def build_block(snip, all_snips):
+    """The `doctest: build` shell block documented after this program, before any other of its language."""
+    return next((b for b in all_snips if b["file"] == snip["file"] and b["mode"] == "build"
+                 and b["line"] > snip["line"]
+                 and not any(o["file"] == snip["file"] and snip["line"] < o["line"] < b["line"]
+                             and o["lang"] == snip["lang"] for o in all_snips)), None)
+
+
 # ---------------------------------------------------------------- C
 def run_c(snips, all_snips, ctx, res):
     inc = os.path.join(ctx.repo, "include")
@@ -105,10 +113,7 @@ def run_c(snips, all_snips, ctx, res):
             rc, out = sh(["cc", "-std=c11", "-Wall", "-Werror", "-c", f"-I{inc}", "app.c"], d, ctx.env)
             res.add(s, "compiled" if rc == 0 else "FAILED", s["reason"] if rc == 0 else tail(out))
             continue
-        build = next((b for b in all_snips if b["file"] == s["file"] and b["mode"] == "build"
-                      and b["line"] > s["line"]
-                      and not any(o["file"] == s["file"] and s["line"] < o["line"] < b["line"]
-                                  and o["lang"] == "c" for o in all_snips)), None)
+        build = build_block(s, all_snips)
         if build:
             # The documented build lines, with the documented placeholders filled in.
             script = (build["code"].replace("/path/to/paytrim-auth", ctx.repo)
@@ -231,7 +236,7 @@ def run_jvm(snips, dependency, ctx, res):
 
 
 # ---------------------------------------------------------------- C#
-def run_csharp(snips, ctx, res):
+def run_csharp(snips, all_snips, ctx, res):
     if not snips:
         return
     pkg = os.path.join(ctx.work, "nupkg")
@@ -248,6 +253,17 @@ def run_csharp(snips, ctx, res):
         code = fill(s["template"], s["code"]) if s["template"] else s["code"]
         with open(os.path.join(d, "Program.cs"), "w") as f:
             f.write(f"// {origin(s, '')}\n" + code)
+        build = build_block(s, all_snips) if s["mode"] == "run" else None
+        if build:
+            # The documented commands, from a folder holding Program.cs and the package.
+            for f in os.listdir(d):
+                if f != "Program.cs":
+                    os.remove(os.path.join(d, f))
+            shutil.copy(ctx.nupkg, d)
+            rc, out = sh(build["code"], d, ctx.env)
+            err = check_run(rc, out)
+            res.add(s, "FAILED" if err else "ok", err or f"built and run by the lines at {build['where']}")
+            continue
         rc, out = sh(["mcs", "-nologo", "-out:app.exe", "-r:Paytrim.Auth.dll", "-r:System.Net.Http.dll",
                       "Program.cs"], d, ctx.env)
         if rc != 0:
@@ -350,7 +366,7 @@ def main():
         run_c(by("c"), found, ctx, res)
         dep = next((s for s in found if s["mode"] == "dependency"), None)
         run_jvm(by("java", "kotlin"), dep, ctx, res)
-        run_csharp(by("csharp"), ctx, res)
+        run_csharp(by("csharp"), found, ctx, res)
         run_node(by("js"), ctx, res)
         for s in found:
             if s["mode"] in ("run", "compile") and s["lang"] not in ("c", "java", "kotlin", "csharp", "js"):

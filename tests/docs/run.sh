@@ -23,6 +23,7 @@ command -v nuget >/dev/null || need_apt+=(nuget)
 # System.Net.Http (AuthenticationHeaderValue in the C# snippets) is its own package on Debian.
 [[ -f /usr/lib/mono/4.5/System.Net.Http.dll ]] || need_apt+=(libmono-system-net-http4.0-cil)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
+command -v unzip >/dev/null || need_apt+=(unzip)   # the C# README's commands take the nupkg apart with it
 if ((${#need_apt[@]})); then
   echo "== installing ${need_apt[*]}"
   sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"

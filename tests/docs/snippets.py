@@ -8,7 +8,8 @@ the line right above the fence (invisible on GitHub, visible in the source):
     <!-- doctest: compile (why it is only compiled) -->
     <!-- doctest: fragment TEMPLATE -->            run inside tests/docs/templates/TEMPLATE
     <!-- doctest: compile fragment TEMPLATE (why not run) -->
-    <!-- doctest: build -->                        the shell lines that build the C program above
+    <!-- doctest: build -->                        the shell lines that build and run the C or C# program above
+                                                   (run in its folder, with /path/to/... placeholders filled)
     <!-- doctest: maven dependency -->             the <dependency> the Java project uses
 
 Unmarked, a snippet is run if it is a whole program: C with `int main`, Java with
