@@ -66,17 +66,25 @@ cp "$BUILD/Paytrim.Auth.dll" "$BUILD/Paytrim.Auth.dll.config" "$BUILD/abi-mismat
 "${MCS[@]}" -target:exe -out:"$BUILD/EnvProbe.exe" -r:"$BUILD/Paytrim.Auth.dll" "$HERE/tests/env/EnvProbe.cs"
 
 # ---- package ----
-echo "== nuget pack"
-export HOME="${HOME:-$BUILD}"
-nuget pack "$HERE/Paytrim.Auth.nuspec" -NonInteractive -NoDefaultExcludes \
-  -BasePath "$BUILD" -OutputDirectory "$BUILD/pkg"
-NUPKG="$BUILD/pkg/Paytrim.Auth.0.1.0.nupkg"
+# The release layout (runtimes/<rid>/native/), assembled as scripts/package.sh does, with this library alone.
+echo "== nuget pack (scripts/package.sh)"
+mkdir -p "$BUILD/natives/linux-x64"
+cp "$PAYTRIM_AUTH_LIB" "$BUILD/natives/linux-x64/libpaytrim_auth.so"
+PAYTRIM_PACKAGES=csharp PAYTRIM_PACKAGES_DIR="$BUILD/pkg" "$ROOT/scripts/package.sh" "$BUILD/natives"
+NUPKG="$(ls "$BUILD"/pkg/Paytrim.Auth.*.nupkg)"
 [ -f "$NUPKG" ] || { echo "nuget pack produced no $NUPKG" >&2; exit 1; }
+# The package as NuGet extracts it, and a program built against it outside the build folder
+# (PackageInstallTests: Mono loads runtimes/linux-x64/native/ from there).
+rm -rf "$BUILD/nupkg-installed" "$BUILD/nupkg-app" && mkdir -p "$BUILD/nupkg-installed" "$BUILD/nupkg-app"
+(cd "$BUILD/nupkg-installed" && unzip -q "$NUPKG")
+"${MCS[@]}" -target:exe -out:"$BUILD/nupkg-app/PackageProbe.exe" \
+  -r:"$BUILD/nupkg-installed/lib/netstandard2.0/Paytrim.Auth.dll" "$HERE/tests/package/PackageProbe.cs"
 
 # ---- tests ----
 echo "== nunit-console"
 export PAYTRIM_EMULATOR PAYTRIM_REPO_ROOT="$ROOT" PAYTRIM_CS_NUPKG="$NUPKG" PAYTRIM_CS_ABI_PROBE="$BUILD/abi-mismatch/AbiProbe.exe"
 export PAYTRIM_CS_ENV_PROBE="$BUILD/EnvProbe.exe"
+export PAYTRIM_CS_PACKAGE_PROBE="$BUILD/nupkg-app/PackageProbe.exe" PAYTRIM_CS_PACKAGE_DIR="$BUILD/nupkg-installed"
 export LD_LIBRARY_PATH="$BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 cd "$BUILD"
 set +e

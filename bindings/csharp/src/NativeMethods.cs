@@ -18,6 +18,17 @@ namespace Paytrim.Auth
     {
         internal const string Lib = "paytrim_auth";
 
+        /// <summary>
+        /// Before the first import is bound: on Mono and .NET Framework, loads the package's
+        /// runtimes/&lt;rid&gt;/native/ library when none is next to Paytrim.Auth.dll
+        /// (<see cref="NativePlatform.Preload"/>). An explicit static constructor, so it runs
+        /// before the first call into this class, not at an earlier moment of the runtime's choosing.
+        /// </summary>
+        static NativeMethods()
+        {
+            NativePlatform.PreloadOnce();
+        }
+
         /// <summary>The ABI version this wrapper was written for (PAYTRIM_AUTH_ABI_VERSION).</summary>
         internal const uint AbiVersion = 1;
 

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Threading;
 
 namespace Paytrim.Auth
@@ -57,6 +58,22 @@ namespace Paytrim.Auth
         /// throws <see cref="InvalidOperationException"/> with a clear message otherwise
         /// (again on every call, so the failure is not cached as a type-initializer error).
         /// </summary>
+        /// <summary>
+        /// Methods of their own: Mono binds a P/Invoke when it compiles the calling method, and
+        /// <see cref="EnsureLoaded"/> must have run <see cref="NativePlatform.Preload"/> by then.
+        /// </summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static uint AbiVersionOfLoadedLibrary()
+        {
+            return NativeMethods.paytrim_auth_abi_version();
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static string VersionOfLoadedLibrary()
+        {
+            return NativeMethods.PtrToStringUtf8(NativeMethods.paytrim_auth_version());
+        }
+
         internal static void EnsureLoaded()
         {
             if (_checked) return;
@@ -64,16 +81,18 @@ namespace Paytrim.Auth
             {
                 if (_checked) return;
                 uint abi;
+                string rid = NativePlatform.Current();
+                string assemblyDir = NativePlatform.AssemblyDir();
+                // Mono / .NET Framework: the package's runtimes/<rid>/native/ copy, when none is beside us.
+                NativePlatform.PreloadOnce();
                 try
                 {
-                    abi = NativeMethods.paytrim_auth_abi_version();
+                    abi = AbiVersionOfLoadedLibrary();
                 }
                 catch (DllNotFoundException e)
                 {
-                    throw new DllNotFoundException(
-                        "paytrim-auth: cannot load the native library 'paytrim_auth' (libpaytrim_auth.so / paytrim_auth.dll / libpaytrim_auth.dylib). " +
-                        "Put it next to Paytrim.Auth.dll (the NuGet package ships it under runtimes/<rid>/native/), or on the loader path " +
-                        "(LD_LIBRARY_PATH on Linux). " + e.Message, e);
+                    throw new DllNotFoundException(NativePlatform.MissingMessage(
+                        rid, assemblyDir, NativePlatform.Present(assemblyDir, File.Exists), e.Message), e);
                 }
                 catch (EntryPointNotFoundException e)
                 {
@@ -87,7 +106,7 @@ namespace Paytrim.Auth
                         ", but this Paytrim.Auth wrapper was written for ABI version " + NativeMethods.AbiVersion +
                         ". Use a libpaytrim_auth built from the same release as Paytrim.Auth.dll.");
                 }
-                _version = NativeMethods.PtrToStringUtf8(NativeMethods.paytrim_auth_version());
+                _version = VersionOfLoadedLibrary();
                 _checked = true;
             }
         }

@@ -18,10 +18,14 @@ const koffi = require('koffi');
 
 const { ABI_VERSION } = require('./abi');
 
+const platform = require('./platform');
+
+// PAYTRIM_AUTH_LIB (an absolute path) wins; else prebuilds/<platform>-<arch>[-musl]/
+// for this process (lib/platform.js), or an error naming the platforms present.
 function libraryPath() {
   const override = process.env.PAYTRIM_AUTH_LIB;
   if (override) return path.resolve(override);
-  return path.join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'libpaytrim_auth.so');
+  return platform.resolve({ prebuildsDir: path.join(__dirname, '..', 'prebuilds') });
 }
 
 const LIBRARY_PATH = libraryPath();
@@ -32,8 +36,8 @@ try {
 } catch (e) {
   const err = new Error(
     `paytrim-auth: cannot load the native library ${LIBRARY_PATH} (${e.message}). ` +
-      'The package carries it under prebuilds/<platform>-<arch>/ (only linux-x64 is built); ' +
-      'set PAYTRIM_AUTH_LIB to the absolute path of libpaytrim_auth.so to use another one.'
+      'The package carries it under prebuilds/<platform>-<arch>[-musl]/; ' +
+      'set PAYTRIM_AUTH_LIB to the absolute path of the library to use another one.'
   );
   err.code = 'PAYTRIM_AUTH_LIBRARY_NOT_FOUND';
   throw err;

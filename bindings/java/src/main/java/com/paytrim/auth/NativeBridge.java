@@ -12,8 +12,11 @@ import java.util.Locale;
  * The JNI entry points of libpaytrim_auth (src/ffi/jni.rs) and the loader.
  *
  * <p>Loading order: the system property {@code paytrim.auth.library} (an
- * absolute path), then the jar resource {@code native/<os>-<arch>/<lib>}
- * copied to a temporary file, then {@code System.loadLibrary("paytrim_auth")}.
+ * absolute path), then the jar resource {@code native/<rid>/<lib>} for this
+ * platform ({@link NativePlatform}: linux-x64, linux-musl-arm64, osx-arm64,
+ * win-x64, ...), extracted once into the user's cache directory
+ * ({@link NativeCache}), then {@code System.loadLibrary("paytrim_auth")}; when
+ * none has it, the error names this platform and the platforms the jar holds.
  * After loading, the native ABI version must equal {@link #ABI_VERSION}.
  *
  * <p>Class loaders: JNI binds a native library to the one class loader that
@@ -88,29 +91,76 @@ final class NativeBridge {
                 return loadPrivateCopy(f, e);
             }
         }
-        String lib = System.mapLibraryName("paytrim_auth");
-        String resource = "/native/" + platform() + "/" + lib;
-        InputStream in = NativeBridge.class.getResourceAsStream(resource);
+        String rid = NativePlatform.current();
+        String lib = NativePlatform.fileName(rid);
+        String resource = NativePlatform.resource(rid);
+        InputStream in = NativeBridge.class.getClassLoader() == null ? null
+                : NativeBridge.class.getClassLoader().getResourceAsStream(resource);
         if (in != null) {
+            NativeCache.Blob blob;
             try {
-                loadCopy(in, lib);
+                blob = NativeCache.read(in);
             } finally {
                 in.close();
             }
-            return "jar resource " + resource + " (a copy for this class loader)";
+            return loadFromJar(rid, lib, resource, blob);
         }
         try {
             System.loadLibrary("paytrim_auth");
-            return "java.library.path (" + lib + ")";
+            return "java.library.path (" + System.mapLibraryName("paytrim_auth") + ")";
         } catch (UnsatisfiedLinkError e) {
             if (!loadedByAnotherClassLoader(e)) {
-                throw e;
+                UnsatisfiedLinkError missing = new UnsatisfiedLinkError(NativePlatform.missingMessage(rid,
+                        System.getProperty("os.name", ""), System.getProperty("os.arch", ""),
+                        NativePlatform.present(NativeBridge.class.getClassLoader()), e.getMessage()));
+                missing.initCause(e);
+                throw missing;
             }
-            File f = onLibraryPath(lib);
+            File f = onLibraryPath(System.mapLibraryName("paytrim_auth"));
             if (f == null) {
                 throw e;
             }
             return loadPrivateCopy(f, e);
+        }
+    }
+
+    /**
+     * The jar's library for this platform: extracted once per version and hash
+     * into the user's cache directory (NativeCache) and loaded from there; a
+     * second class loader of this JVM gets a private copy of that file; when no
+     * cache directory is usable, a copy in a fresh temporary directory.
+     */
+    private static String loadFromJar(String rid, String lib, String resource, NativeCache.Blob blob) throws IOException {
+        java.util.List<String> refusals = new java.util.ArrayList<>();
+        Path cached = NativeCache.extract(NativeCache.defaultBases(), jarVersion(), rid, lib, blob, refusals);
+        if (cached != null) {
+            File f = cached.toFile();
+            try {
+                System.load(f.getAbsolutePath());
+                return "jar resource /" + resource + " (extracted to " + f.getAbsolutePath() + ")";
+            } catch (UnsatisfiedLinkError e) {
+                if (!loadedByAnotherClassLoader(e)) {
+                    throw e;
+                }
+                return "jar resource /" + resource + " (" + loadPrivateCopy(f, e) + ")";
+            }
+        }
+        loadCopy(new java.io.ByteArrayInputStream(blob.bytes), lib);
+        return "jar resource /" + resource + " (a copy for this class loader: no usable cache directory: "
+                + String.join("; ", refusals) + ")";
+    }
+
+    /** This jar's version (Maven's pom.properties), or null outside a jar. */
+    private static String jarVersion() {
+        try (InputStream in = NativeBridge.class.getResourceAsStream("/META-INF/maven/com.paytrim/paytrim-auth/pom.properties")) {
+            if (in == null) {
+                return null;
+            }
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version");
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -176,16 +226,6 @@ final class NativeBridge {
             }
         }
         return null;
-    }
-
-    static String platform() {
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-        String o = os.contains("linux") ? "linux" : os.contains("mac") || os.contains("darwin") ? "macos"
-                : os.contains("windows") ? "windows" : os.replaceAll("[^a-z0-9]", "");
-        String a = arch.equals("amd64") || arch.equals("x86_64") ? "x86_64"
-                : arch.equals("aarch64") || arch.equals("arm64") ? "aarch64" : arch.replaceAll("[^a-z0-9_]", "");
-        return o + "-" + a;
     }
 
     /**

@@ -93,7 +93,7 @@ class ClassLoaderIT {
     void libraryFromTheJarInTwoLoaders() throws Exception {
         JarIT.Result r = twoLoaders(JarIT.jar(), "separate");
         assertTrue(line(r, "loader0.source").startsWith("jar resource"), line(r, "loader0.source"));
-        assertSeparate(r, "(a copy for this class loader)");
+        assertSeparate(r, "(a private copy for this class loader");
     }
 
     @Test
@@ -104,7 +104,7 @@ class ClassLoaderIT {
     }
 
     /** The packaged jar minus native/: the library then comes from java.library.path. */
-    private static File jarWithoutNativeLibrary() throws Exception {
+    static File jarWithoutNativeLibrary() throws Exception {
         File out = Files.createTempFile("paytrim-auth-nonative-", ".jar").toFile();
         try (JarFile in = new JarFile(JarIT.jar());
              JarOutputStream jo = new JarOutputStream(new FileOutputStream(out), in.getManifest())) {

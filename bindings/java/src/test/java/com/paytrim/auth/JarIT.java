@@ -57,7 +57,7 @@ class JarIT {
     @Test
     void jarCarriesTheNativeLibraryAndTheExample() throws Exception {
         try (JarFile j = new JarFile(jar())) {
-            assertNotNull(j.getEntry("native/linux-x86_64/libpaytrim_auth.so"), "native library in the jar");
+            assertNotNull(j.getEntry("native/linux-x64/libpaytrim_auth.so"), "native library in the jar");
             assertNotNull(j.getEntry("com/paytrim/auth/examples/GetToken.class"));
             assertNotNull(j.getEntry("com/paytrim/auth/PaytrimAuthClient.class"));
             assertEquals(52, classMajor(j, "com/paytrim/auth/PaytrimAuthClient.class"), "compiled for Java 8");
