@@ -13,8 +13,8 @@ the line right above the fence (invisible on GitHub, visible in the source):
     <!-- doctest: maven dependency -->             the <dependency> the Java project uses
 
 Unmarked, a snippet is run if it is a whole program: C with `int main`, Java with
-`static void main`, Kotlin with `fun main`, C# with `static void Main`, and any
-JavaScript (a Node program). Any other unmarked snippet is an error: the
+`static void main`, Kotlin with `fun main`, C# with `static void Main`, and JavaScript
+that requires or imports 'paytrim-auth' (a Node program). Any other unmarked snippet is an error: the
 suite fails and names it, so a new snippet is either tested or says why not.
 
 Usage: snippets.py list FILE...   (prints one JSON object per snippet)
