@@ -23,6 +23,10 @@ fn hit(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("hit");
     g.bench_function("c_abi", |b| b.iter(|| black_box(get_token(black_box(client)))));
+    // A scope set named per call: one lock and a lookup more than the default.
+    let other = c"api://hit-other/.default";
+    get_token_for_scopes(client, other);
+    g.bench_function("c_abi_for_scopes", |b| b.iter(|| black_box(get_token_for_scopes(black_box(client), other))));
     g.finish();
 
     assert_eq!(emu.token_requests(), before, "a cache hit sent a request");

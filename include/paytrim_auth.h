@@ -670,6 +670,93 @@ paytrim_auth_error *paytrim_auth_client_refresh_token_notify(const paytrim_auth_
                                                              uint64_t notifier,
                                                              uint64_t request);
 
+// `paytrim_auth_client_get_token` for the scopes `scopes` names (space
+// separated, e.g. `"api://orders/.default"`) instead of the configured ones:
+// same credential and configuration, a cache entry of its own (shared, like
+// any key, with every client of the same key), one request however many
+// callers ask. The configured scopes give the client's own entry. The first
+// call for a scope set prepares its request (no I/O); up to 64 scope sets
+// are kept per client, least recently used dropped first (its cached token
+// stays cached). A cache hit costs one short lock more than
+// `paytrim_auth_client_get_token`.
+//
+// Errors (`PAYTRIM_AUTH_ERROR_INVALID_ARGUMENT`): `scopes` NULL, not UTF-8,
+// empty or only spaces, with a control character, more than 64 scopes or a
+// scope longer than 2048 bytes; for a managed identity, more than one scope
+// (a token is for one resource). Outputs as for
+// `paytrim_auth_client_get_token`.
+//
+// # Safety
+// `client` is NULL or live; `scopes` is NULL or NUL-terminated;
+// `out_token` is NULL or writable; `out_expires_on_unix_ms` is NULL or
+// writable.
+paytrim_auth_error *paytrim_auth_client_get_token_for_scopes(const paytrim_auth_client *client,
+                                                             const char *scopes,
+                                                             char **out_token,
+                                                             int64_t *out_expires_on_unix_ms);
+
+// `paytrim_auth_client_get_cached_token` for the scopes `scopes` names
+// (see `paytrim_auth_client_get_token_for_scopes`). Never blocks.
+//
+// # Safety
+// As for `paytrim_auth_client_get_token_for_scopes`.
+paytrim_auth_error *paytrim_auth_client_get_cached_token_for_scopes(const paytrim_auth_client *client,
+                                                                    const char *scopes,
+                                                                    char **out_token,
+                                                                    int64_t *out_expires_on_unix_ms);
+
+// `paytrim_auth_client_refresh_token` for the scopes `scopes` names (see
+// `paytrim_auth_client_get_token_for_scopes`): drops that scope set's cached
+// token only.
+//
+// # Safety
+// As for `paytrim_auth_client_get_token_for_scopes`.
+paytrim_auth_error *paytrim_auth_client_refresh_token_for_scopes(const paytrim_auth_client *client,
+                                                                 const char *scopes,
+                                                                 char **out_token,
+                                                                 int64_t *out_expires_on_unix_ms);
+
+// `paytrim_auth_client_get_token_async` for the scopes `scopes` names (see
+// `paytrim_auth_client_get_token_for_scopes`). Bad arguments, bad scopes
+// included, are returned as an error and the callback is not called.
+//
+// # Safety
+// As for `paytrim_auth_client_get_token_async`; `scopes` is NULL or
+// NUL-terminated (read before this returns).
+paytrim_auth_error *paytrim_auth_client_get_token_for_scopes_async(const paytrim_auth_client *client,
+                                                                   const char *scopes,
+                                                                   paytrim_auth_token_callback callback,
+                                                                   void *user_data);
+
+// `paytrim_auth_client_refresh_token_async` for the scopes `scopes` names.
+//
+// # Safety
+// As for `paytrim_auth_client_get_token_for_scopes_async`.
+paytrim_auth_error *paytrim_auth_client_refresh_token_for_scopes_async(const paytrim_auth_client *client,
+                                                                       const char *scopes,
+                                                                       paytrim_auth_token_callback callback,
+                                                                       void *user_data);
+
+// `paytrim_auth_client_get_token_notify` for the scopes `scopes` names (see
+// `paytrim_auth_client_get_token_for_scopes`). Bad scopes are returned as
+// an error and nothing is queued.
+//
+// # Safety
+// `client` is NULL or live; `scopes` is NULL or NUL-terminated.
+paytrim_auth_error *paytrim_auth_client_get_token_for_scopes_notify(const paytrim_auth_client *client,
+                                                                    const char *scopes,
+                                                                    uint64_t notifier,
+                                                                    uint64_t request);
+
+// `paytrim_auth_client_refresh_token_notify` for the scopes `scopes` names.
+//
+// # Safety
+// As for `paytrim_auth_client_get_token_for_scopes_notify`.
+paytrim_auth_error *paytrim_auth_client_refresh_token_for_scopes_notify(const paytrim_auth_client *client,
+                                                                        const char *scopes,
+                                                                        uint64_t notifier,
+                                                                        uint64_t request);
+
 // Frees a string returned by this library. The bytes are wiped first: they
 // usually hold a token. NULL is accepted. Freeing the same string a second
 // time is detected (while its memory has not been handed out again) and does

@@ -12,6 +12,7 @@ use crate::fetch_pool;
 use crate::flight::{Callback, Flight, FlightResult};
 use crate::log::{Level, Reason};
 use crate::random;
+use crate::scopes::{ScopeFamily, ScopeSet, Scoped};
 use crate::token::AccessToken;
 use std::fmt;
 use std::sync::Arc;
@@ -31,6 +32,9 @@ pub struct Client {
     client_id: Arc<str>,
     /// The on-host and Redis tiers, consulted by fetches only (never on a hit).
     tiers: Option<Arc<Tiers>>,
+    /// The configured scope set's entry and every other scope set asked for
+    /// (see [`Client::for_scopes`]); shared by the clients made from it.
+    family: Arc<ScopeFamily>,
 }
 
 impl fmt::Debug for Client {
@@ -64,7 +68,48 @@ impl Client {
         let key = CacheKey::new(fetcher.endpoint(), client_id, &credential, config);
         let tiers = Tiers::new(&key.shared_digest(), &credential, config)?.map(Arc::new);
         let slot = cache::slot(key);
-        Ok(Client { slot, fetcher: Arc::new(fetcher), client_id: client_id.into(), tiers })
+        let default = Scoped { slot, fetcher: Arc::new(fetcher), tiers };
+        let family = Arc::new(ScopeFamily::new(client_id, credential, config.clone(), default.clone()));
+        Ok(Client {
+            slot: default.slot,
+            fetcher: default.fetcher,
+            client_id: client_id.into(),
+            tiers: default.tiers,
+            family,
+        })
+    }
+
+    /// This client for another scope set: same credential and configuration,
+    /// its own cache entry, single flight, background refresh and throttle
+    /// memory (shared, like any key, with every client of the same key). The
+    /// configured scopes give this client's own entry back. The entry for a
+    /// set is made on first use (no request is sent) and kept while any
+    /// client of this family lives, up to `scopes::MAX_SCOPE_SETS` sets.
+    /// Costs one short lock and a lookup per call; the configured scopes'
+    /// hit path (`token`, `with_token`) is not affected.
+    ///
+    /// Refused (invalid argument): an empty list, an empty scope, a scope with
+    /// whitespace or control characters; for a managed identity, more than
+    /// one scope (a token is for one resource).
+    pub fn for_scopes<S: AsRef<str>>(&self, scopes: &[S]) -> Result<Client, Error> {
+        self.for_scope_set(&ScopeSet::new(scopes)?)
+    }
+
+    /// [`Client::for_scopes`] with a checked [`ScopeSet`].
+    pub fn for_scope_set(&self, set: &ScopeSet) -> Result<Client, Error> {
+        let scoped = self.family.get(set)?;
+        Ok(Client {
+            slot: scoped.slot,
+            fetcher: scoped.fetcher,
+            client_id: self.client_id.clone(),
+            tiers: scoped.tiers,
+            family: self.family.clone(),
+        })
+    }
+
+    /// Whether two clients share one cache entry (same key).
+    pub fn shares_cache_entry_with(&self, other: &Client) -> bool {
+        Arc::ptr_eq(&self.slot, &other.slot)
     }
 
     /// A client for an Azure managed identity (no stored credential): the

@@ -34,6 +34,7 @@ mod panics;
 mod protocol;
 mod random;
 mod retry;
+mod scopes;
 mod secret;
 mod signals;
 mod token;
@@ -59,6 +60,7 @@ pub use credentials::{
 };
 pub use error::{Error, ErrorCode, OAuthDetails};
 pub use fetch_pool::MAX_CONCURRENT_FETCHES;
+pub use scopes::{ScopeSet, MAX_SCOPE_SETS};
 pub use secret::Secret;
 pub use token::AccessToken;
 

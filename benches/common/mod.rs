@@ -178,6 +178,22 @@ pub fn get_token(c: ClientPtr) -> usize {
     }
 }
 
+/// One `paytrim_auth_client_get_token_for_scopes` + `paytrim_auth_string_free`.
+#[inline(always)]
+pub fn get_token_for_scopes(c: ClientPtr, scopes: &std::ffi::CStr) -> usize {
+    unsafe {
+        let mut tok: *mut c_char = ptr::null_mut();
+        let mut exp: i64 = 0;
+        let err = paytrim_auth_client_get_token_for_scopes(c.0, scopes.as_ptr(), &mut tok, &mut exp);
+        if !err.is_null() {
+            check(err, "get_token_for_scopes");
+        }
+        let first = *tok as u8 as usize;
+        paytrim_auth_string_free(tok);
+        first
+    }
+}
+
 pub fn free_client(c: ClientPtr) {
     unsafe { paytrim_auth_client_free(c.0) }
 }

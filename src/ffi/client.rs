@@ -98,7 +98,7 @@ pub unsafe extern "C" fn paytrim_auth_client_free(client: *mut paytrim_auth_clie
 }
 
 /// Which token a getter wants.
-enum Which {
+pub(super) enum Which {
     /// Cached if valid, else fetched now.
     Valid,
     /// Cached if valid, else none; never waits.
@@ -118,14 +118,23 @@ unsafe fn token_call(
     run(|| {
         strings::clear(out_expires, 0);
         let out = strings::out(out_token, "out_token", ptr::null_mut())?;
-        let client = client_ref(client)?;
-        let write = |t: &AccessToken| write_token(t, out, out_expires);
-        match which {
-            Which::Valid => client.with_token(write)?,
-            Which::Cached => client.with_cached_token(write).unwrap_or(Ok(())),
-            Which::Refreshed => client.with_refreshed_token(write)?,
-        }
+        get_token(client_ref(client)?, out, out_expires, which)
     })
+}
+
+/// Writes the token `which` names (owned) and its expiry, from `client`.
+pub(super) fn get_token(
+    client: &Client,
+    out: &mut *mut c_char,
+    out_expires: *mut i64,
+    which: Which,
+) -> Result<(), Error> {
+    let write = |t: &AccessToken| write_token(t, out, out_expires);
+    match which {
+        Which::Valid => client.with_token(write)?,
+        Which::Cached => client.with_cached_token(write).unwrap_or(Ok(())),
+        Which::Refreshed => client.with_refreshed_token(write)?,
+    }
 }
 
 fn write_token(t: &AccessToken, out_token: &mut *mut c_char, out_expires: *mut i64) -> Result<(), Error> {
@@ -264,6 +273,18 @@ unsafe fn async_call<'a>(
 ) -> Result<(&'a Client, crate::flight::Callback), Error> {
     let callback = callback.ok_or_else(|| Error::invalid_argument("callback is NULL"))?;
     let client = client_ref(client)?;
+    Ok((client, c_callback(callback, user_data)))
+}
+
+/// The C callback as the core's: the token is lent as a NUL-terminated copy,
+/// wiped afterwards.
+///
+/// # Safety
+/// `user_data` may be used from the library's threads until the callback runs.
+pub(super) unsafe fn c_callback(
+    callback: unsafe extern "C" fn(*mut c_void, *const c_char, i64, *const paytrim_auth_error),
+    user_data: *mut c_void,
+) -> crate::flight::Callback {
     let user_data = UserData(user_data);
     let deliver: crate::flight::Callback = Box::new(move |result| {
         let user_data = user_data;
@@ -280,5 +301,5 @@ unsafe fn async_call<'a>(
             }
         }
     });
-    Ok((client, deliver))
+    deliver
 }

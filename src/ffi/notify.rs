@@ -131,7 +131,7 @@ fn sweep_abandoned() {
 
 /// Queues a result for `notifier` and wakes its event loop; dropped if the
 /// notifier was freed or its reader is gone.
-fn deliver(notifier: u64, request: u64, result: Result<&AccessToken, &Error>) {
+pub(super) fn deliver(notifier: u64, request: u64, result: Result<&AccessToken, &Error>) {
     let Some(n) = lookup(notifier) else { return };
     let result = match result {
         Ok(t) => Ok((Zeroizing::new(t.secret().to_owned()), t.expires_on_unix_ms())),
@@ -502,7 +502,7 @@ pub unsafe extern "C" fn paytrim_auth_client_refresh_token_notify(
     })
 }
 
-unsafe fn notify_call<'a>(
+pub(super) unsafe fn notify_call<'a>(
     client: *const paytrim_auth_client,
     notifier: u64,
     request: u64,

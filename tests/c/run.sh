@@ -26,6 +26,8 @@ gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_config_effects.c" -L"$libdir" 
     -Wl,-rpath,"$libdir" -o "$build/test_config_effects"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_outputs_cleared.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_outputs_cleared"
+gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_scopes.c" -L"$libdir" -lpaytrim_auth \
+    -Wl,-rpath,"$libdir" -o "$build/test_scopes"
 gcc "${cc_flags[@]}" -pthread "$root/tests/c/test_process.c" -L"$libdir" -lpaytrim_auth \
     -Wl,-rpath,"$libdir" -o "$build/test_process"
 gcc "${cc_flags[@]}" "$root/examples/get_token.c" -L"$libdir" -lpaytrim_auth \
@@ -60,6 +62,8 @@ valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp
 # Every export's outputs cleared on every kind of failure.
 valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect "$build/test_outputs_cleared"
+valgrind --quiet --error-exitcode=99 --suppressions="$root/tests/c/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$build/test_scopes"
 # Keys and certificates for the credential test, made now (never committed).
 certs="$(mktemp -d)"
 trap 'rm -rf "$certs"; exec {EMU[1]}>&-; wait "$EMU_PID" 2>/dev/null || true' EXIT

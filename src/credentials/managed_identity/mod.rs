@@ -321,8 +321,8 @@ pub(crate) fn resource_for(scopes: &[String]) -> Result<String, Error> {
         [] => return Err(Error::invalid_argument("managed identity: no scope configured (config key 'scope')")),
         many => {
             return Err(Error::invalid_argument(format!(
-                "managed identity: a token is for exactly one resource, but config key 'scope' names {}: {}; \
-                 use one client per resource",
+                "managed identity: a token is for exactly one resource, but the scopes (config key 'scope', or \
+                 the scopes asked for per call) names {}: {}; ask for one resource at a time",
                 many.len(),
                 many.join(" ")
             )))
