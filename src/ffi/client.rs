@@ -123,6 +123,9 @@ unsafe fn token_call(
 }
 
 /// Writes the token `which` names (owned) and its expiry, from `client`.
+/// Inlined: the default getters' hit path stays what it was before the
+/// per-call-scopes getters shared it.
+#[inline(always)]
 pub(super) fn get_token(
     client: &Client,
     out: &mut *mut c_char,

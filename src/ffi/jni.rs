@@ -60,8 +60,8 @@ static CACHE: OnceCell<Cache> = OnceCell::new();
 /// What a Java `long` handle points to: the core client, plus the Java
 /// string of the token most recently handed out, so that a cache hit returns
 /// that same string (a new local reference; no copy, no UTF conversion).
-struct JniClient {
-    client: Client,
+pub(super) struct JniClient {
+    pub(super) client: Client,
     memo: ArcSwapOption<Memo>,
 }
 
@@ -191,7 +191,7 @@ fn new_exception<'local>(env: &mut JNIEnv<'local>, e: &Error) -> JResult<JThrowa
 /// A Java string holding `s`. Tokens are checked on arrival to be printable
 /// text, so this is almost always the ASCII fast path: one copy into a
 /// buffer that is wiped afterwards, and one `NewStringUTF`.
-fn token_string<'local>(env: &JNIEnv<'local>, s: &str) -> JResult<JString<'local>> {
+pub(super) fn token_string<'local>(env: &JNIEnv<'local>, s: &str) -> JResult<JString<'local>> {
     if !s.is_ascii() || s.as_bytes().contains(&0) {
         // Modified UTF-8 re-encoding (rare: tokens are ASCII in practice).
         return Ok(env.new_string(s)?);
@@ -218,7 +218,7 @@ fn token_string<'local>(env: &JNIEnv<'local>, s: &str) -> JResult<JString<'local
     Ok(unsafe { JString::from_raw(js) })
 }
 
-fn client_ref<'a>(handle: jlong) -> Result<&'a JniClient, Error> {
+pub(super) fn client_ref<'a>(handle: jlong) -> Result<&'a JniClient, Error> {
     // SAFETY: the Java side passes only live handles from `newClient`, never
     // concurrently with `freeClient`.
     unsafe { (handle as *const JniClient).as_ref() }
@@ -476,13 +476,17 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_refreshTokenAsync<'loc
 }
 
 fn start_async(env: &mut JNIEnv, handle: jlong, future: JObject, refresh: bool) {
-    boundary(env, (), |env| {
-        let client = &client_ref(handle)?.client;
+    boundary(env, (), |env| start_async_on(env, &client_ref(handle)?.client, &future, refresh))
+}
+
+/// Starts `client`'s async token call completing `future` (see `getTokenAsync`).
+pub(super) fn start_async_on(env: &mut JNIEnv, client: &Client, future: &JObject, refresh: bool) -> JResult<()> {
+    {
         if future.is_null() {
             return Err(Error::invalid_argument("future is null").into());
         }
         cache()?;
-        let future = env.new_global_ref(&future)?;
+        let future = env.new_global_ref(future)?;
         let deliver: crate::flight::Callback = Box::new(move |result| {
             // Never let a panic unwind into the core's fetch thread.
             let _ = catch_unwind(AssertUnwindSafe(|| complete_async(future, result)));
@@ -493,7 +497,7 @@ fn start_async(env: &mut JNIEnv, handle: jlong, future: JObject, refresh: bool) 
             client.token_async(deliver);
         }
         Ok(())
-    })
+    }
 }
 
 /// Hands an async result to Java: calls `NativeBridge.asyncResult` on this

@@ -35,6 +35,8 @@ mod wake_socket;
 pub mod jni;
 #[cfg(feature = "jni")]
 pub mod jni_credentials;
+#[cfg(feature = "jni")]
+pub mod jni_scopes;
 
 pub use client::*;
 pub use config::*;

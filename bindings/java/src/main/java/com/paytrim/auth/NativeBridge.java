@@ -275,6 +275,18 @@ final class NativeBridge {
 
     static native void refreshTokenAsync(long handle, Object asyncCall);
 
+    // per-call scopes (src/ffi/jni_scopes.rs): each element one scope, checked natively
+
+    static native String getTokenForScopes(long handle, String[] scopes, long[] expiresOut);
+
+    static native String getCachedTokenForScopes(long handle, String[] scopes, long[] expiresOut);
+
+    static native String refreshTokenForScopes(long handle, String[] scopes, long[] expiresOut);
+
+    static native void getTokenForScopesAsync(long handle, String[] scopes, Object asyncCall);
+
+    static native void refreshTokenForScopesAsync(long handle, String[] scopes, Object asyncCall);
+
     static native void setLogLevel(int level);
 
     static native void setLogPii(boolean enabled);

@@ -209,18 +209,32 @@ public final class PaytrimAuthClient implements AutoCloseable {
      * this virtual thread). A native call that blocked would pin the carrier.
      */
     private AccessToken awaitUnmounted(boolean refresh) {
+        return awaitUnmounted(refresh, false, null);
+    }
+
+    /** As above; when {@code scoped}, for {@code scopes} (checked natively, null included). */
+    private AccessToken awaitUnmounted(boolean refresh, boolean scoped, String[] scopes) {
         AsyncCall call = new AsyncCall(null);
         long h = handle.acquire();
         try {
-            if (!refresh) {
+            if (!scoped && !refresh) {
                 long[] expires = new long[1];
                 String token = NativeBridge.getCachedToken(h, expires);
                 if (token != null) {
                     return wrap(token, expires[0]);
                 }
                 NativeBridge.getTokenAsync(h, call);
-            } else {
+            } else if (!scoped) {
                 NativeBridge.refreshTokenAsync(h, call);
+            } else if (!refresh) {
+                long[] expires = new long[1];
+                String token = NativeBridge.getCachedTokenForScopes(h, scopes, expires);
+                if (token != null) {
+                    return new AccessToken(token, expires[0]);
+                }
+                NativeBridge.getTokenForScopesAsync(h, scopes, call);
+            } else {
+                NativeBridge.refreshTokenForScopesAsync(h, scopes, call);
             }
         } finally {
             handle.release();
@@ -377,6 +391,130 @@ public final class PaytrimAuthClient implements AutoCloseable {
         } finally {
             handle.release();
         }
+    }
+
+    // ---------------------------------------------------------------- per-call scopes
+
+    /**
+     * A valid token for {@code scopes} instead of the configured scope (same
+     * credential and options): for example
+     * {@code client.getTokenForScopes("api://orders/.default")}. Each scope set has its
+     * own cache entry, single flight, background refresh and throttle memory;
+     * the configured scopes give this client's own entry. The first call for a
+     * scope set prepares its request (no I/O); up to 64 scope sets are kept per
+     * client, least recently used dropped first. A cache hit costs one short
+     * native lock more than {@link #getToken()}. On a virtual thread a fetch is
+     * awaited by parking, as in {@link #getToken()}. (A name of its own, not a
+     * {@code getToken} overload: an overload would make existing method
+     * references such as {@code executor.submit(client::getToken)} ambiguous.)
+     *
+     * @param scopes one or more scopes, each without whitespace (a managed
+     *     identity takes exactly one, naming its resource)
+     * @throws PaytrimAuthException with {@link PaytrimAuthErrorCode#INVALID_ARGUMENT}
+     *     for a null or empty array, a null or empty scope, or one with whitespace or
+     *     control characters; otherwise when no token could be obtained
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public AccessToken getTokenForScopes(String... scopes) {
+        if (VirtualThreads.current()) {
+            return awaitUnmounted(false, true, scopes);
+        }
+        long h = handle.acquire();
+        try {
+            long[] expires = new long[1];
+            return new AccessToken(NativeBridge.getTokenForScopes(h, scopes, expires), expires[0]);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** {@link #getTokenForScopes(String...)} for a collection of scopes (as {@code TokenRequestContext.getScopes()} gives). */
+    public AccessToken getTokenForScopes(Collection<String> scopes) {
+        return getTokenForScopes(scopeArray(scopes));
+    }
+
+    /**
+     * A valid cached token for {@code scopes}, or null when that scope set has
+     * none; never blocks (see {@link #getTokenForScopes(String...)}).
+     */
+    public AccessToken getCachedTokenForScopes(String... scopes) {
+        long h = handle.acquire();
+        try {
+            long[] expires = new long[1];
+            String token = NativeBridge.getCachedTokenForScopes(h, scopes, expires);
+            return token == null ? null : new AccessToken(token, expires[0]);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /**
+     * {@link #getTokenAsync()} for {@code scopes} (see {@link #getTokenForScopes(String...)}):
+     * never blocks a thread on the network. Bad scopes fail the returned future
+     * with a {@link PaytrimAuthException} ({@code INVALID_ARGUMENT}).
+     *
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public CompletableFuture<AccessToken> getTokenForScopesAsync(String... scopes) {
+        long h = handle.acquire();
+        try {
+            long[] expires = new long[1];
+            String token = NativeBridge.getCachedTokenForScopes(h, scopes, expires);
+            if (token != null) {
+                return CompletableFuture.completedFuture(new AccessToken(token, expires[0]));
+            }
+            AsyncCall call = new AsyncCall(asyncExecutor);
+            NativeBridge.getTokenForScopesAsync(h, scopes, call);
+            return call.future;
+        } catch (PaytrimAuthException e) {
+            CompletableFuture<AccessToken> failed = new CompletableFuture<AccessToken>();
+            failed.completeExceptionally(e);
+            return failed;
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** {@link #getTokenForScopesAsync(String...)} for a collection of scopes. */
+    public CompletableFuture<AccessToken> getTokenForScopesAsync(Collection<String> scopes) {
+        return getTokenForScopesAsync(scopeArray(scopes));
+    }
+
+    /**
+     * {@link #refreshToken()} for {@code scopes}: drops that scope set's cached
+     * token only and fetches a new one (see {@link #getTokenForScopes(String...)}).
+     */
+    public AccessToken refreshTokenForScopes(String... scopes) {
+        if (VirtualThreads.current()) {
+            return awaitUnmounted(true, true, scopes);
+        }
+        long h = handle.acquire();
+        try {
+            long[] expires = new long[1];
+            return new AccessToken(NativeBridge.refreshTokenForScopes(h, scopes, expires), expires[0]);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** The non-blocking {@link #refreshTokenForScopes(String...)}; bad scopes fail the future. */
+    public CompletableFuture<AccessToken> refreshTokenForScopesAsync(String... scopes) {
+        long h = handle.acquire();
+        try {
+            AsyncCall call = new AsyncCall(asyncExecutor);
+            NativeBridge.refreshTokenForScopesAsync(h, scopes, call);
+            return call.future;
+        } catch (PaytrimAuthException e) {
+            CompletableFuture<AccessToken> failed = new CompletableFuture<AccessToken>();
+            failed.completeExceptionally(e);
+            return failed;
+        } finally {
+            handle.release();
+        }
+    }
+
+    private static String[] scopeArray(Collection<String> scopes) {
+        return scopes == null ? null : scopes.toArray(new String[0]);
     }
 
     /** Whether {@link #close()} has been called. */

@@ -1,0 +1,115 @@
+//! JNI exports for per-call scopes (`NativeBridge.*ForScopes`): the token
+//! getters for a scope set named per call, as `String[]` (each element one
+//! scope, checked one by one so errors name the bad one).
+
+use super::jni::{boundary, client_ref, java_string, start_async_on, token_string, JResult};
+use crate::client::Client;
+use crate::scopes::ScopeSet;
+use crate::token::AccessToken;
+use jni::objects::{JClass, JLongArray, JObject, JObjectArray, JString};
+use jni::sys::{jlong, jstring};
+use jni::JNIEnv;
+use std::ptr;
+
+/// The client of `handle` for the scope set `scopes` names.
+fn scoped(env: &mut JNIEnv, handle: jlong, scopes: &JObjectArray) -> JResult<Client> {
+    let client = &client_ref(handle)?.client;
+    if scopes.is_null() {
+        return Err(crate::error::Error::invalid_argument("scopes is null").into());
+    }
+    let n = env.get_array_length(scopes)?;
+    let mut list = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let s = JString::from(env.get_object_array_element(scopes, i)?);
+        list.push(java_string(env, &s, &format!("scope {i}"))?);
+        env.delete_local_ref(s)?;
+    }
+    Ok(client.for_scope_set(&ScopeSet::new(&list)?)?)
+}
+
+/// The token as a new Java string (not memoized: the client's memo stays
+/// with its configured scopes) and its expiry in `expires_out[0]`.
+fn token_out(env: &JNIEnv, t: &AccessToken, expires_out: &JLongArray) -> JResult<jstring> {
+    let s = token_string(env, t.secret())?;
+    if !expires_out.is_null() {
+        env.set_long_array_region(expires_out, 0, &[t.expires_on_unix_ms()])?;
+    }
+    Ok(s.into_raw())
+}
+
+/// `static native String getTokenForScopes(long handle, String[] scopes, long[] expiresOut)`
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenForScopes<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    scopes: JObjectArray<'local>,
+    expires_out: JLongArray<'local>,
+) -> jstring {
+    boundary(&mut env, ptr::null_mut(), |env| {
+        let client = scoped(env, handle, &scopes)?;
+        client.with_token(|t| token_out(env, t, &expires_out))?
+    })
+}
+
+/// `static native String getCachedTokenForScopes(long handle, String[] scopes, long[] expiresOut)`:
+/// never blocks; null when that scope set has no valid cached token.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getCachedTokenForScopes<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    scopes: JObjectArray<'local>,
+    expires_out: JLongArray<'local>,
+) -> jstring {
+    boundary(&mut env, ptr::null_mut(), |env| {
+        let client = scoped(env, handle, &scopes)?;
+        client.with_cached_token(|t| token_out(env, t, &expires_out)).unwrap_or(Ok(ptr::null_mut()))
+    })
+}
+
+/// `static native String refreshTokenForScopes(long handle, String[] scopes, long[] expiresOut)`
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_refreshTokenForScopes<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    scopes: JObjectArray<'local>,
+    expires_out: JLongArray<'local>,
+) -> jstring {
+    boundary(&mut env, ptr::null_mut(), |env| {
+        let client = scoped(env, handle, &scopes)?;
+        client.with_refreshed_token(|t| token_out(env, t, &expires_out))?
+    })
+}
+
+/// `static native void getTokenForScopesAsync(long handle, String[] scopes, Object future)`:
+/// completes like `getTokenAsync`.
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenForScopesAsync<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    scopes: JObjectArray<'local>,
+    future: JObject<'local>,
+) {
+    boundary(&mut env, (), |env| {
+        let client = scoped(env, handle, &scopes)?;
+        start_async_on(env, &client, &future, false)
+    })
+}
+
+/// `static native void refreshTokenForScopesAsync(long handle, String[] scopes, Object future)`
+#[no_mangle]
+pub extern "system" fn Java_com_paytrim_auth_NativeBridge_refreshTokenForScopesAsync<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    scopes: JObjectArray<'local>,
+    future: JObject<'local>,
+) {
+    boundary(&mut env, (), |env| {
+        let client = scoped(env, handle, &scopes)?;
+        start_async_on(env, &client, &future, true)
+    })
+}
