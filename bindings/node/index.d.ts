@@ -90,6 +90,11 @@ export type EnvironmentOptions = Omit<
   | 'managedIdentity'
 >;
 
+/** Per-call scopes: `getToken({ scopes })`, `refreshToken({ scopes })`. */
+export interface ScopesRequest {
+  scopes: string | string[];
+}
+
 /** `getToken()` result. */
 export interface PaytrimToken {
   tokenType: 'Bearer';
@@ -133,14 +138,24 @@ export declare class PaytrimAuthClient {
   /** A valid token: from the cache (no thread hop) or fetched off the event loop. */
   getToken(): Promise<PaytrimToken>;
   /**
-   * `@azure/core-auth` TokenCredential shape. Scopes other than the configured
-   * ones use a client for those scopes, created on first use and cached.
+   * A valid token for `scopes` (a space-separated string, or one scope per
+   * element) instead of the configured scope: same credential and options, a
+   * cache entry of its own per scope set in the library (one request however
+   * many callers ask); the configured scopes give the client's own entry.
+   * Bad scopes reject with a PaytrimAuthError (INVALID_ARGUMENT).
+   */
+  getToken(request: ScopesRequest): Promise<PaytrimToken>;
+  /**
+   * `@azure/core-auth` TokenCredential shape: per-call scopes as above, the
+   * answer as `AccessToken`; `options.abortSignal` is honoured.
    */
   getToken(scopes: string | string[], options?: GetTokenOptions | null): Promise<AccessToken>;
   /** `{ token_type, expires_in, access_token }`, as the documented endpoint answers. */
   getTokenJson(): Promise<PaytrimTokenJson>;
   /** Drops the cached token and fetches a new one (use after a 401). */
   refreshToken(): Promise<PaytrimToken>;
+  /** The same for one scope set named per call (drops that set's token only). */
+  refreshToken(request: ScopesRequest): Promise<PaytrimToken>;
   /** Frees the native client once calls in flight end. Idempotent. */
   close(): void;
   toJSON(): { clientId: string; scope: string; closed: boolean };

@@ -93,6 +93,8 @@ class NativeClient {
     // The one native request in flight for a valid token / for a refresh.
     this.fetch = null;
     this.refresh = null;
+    // null: the configured scopes (see ScopeView for the others).
+    this.scopes = null;
   }
   begin() {
     this.pending++;
@@ -114,6 +116,33 @@ class NativeClient {
       N.clientFree(p);
       if (this.release) this.release();
     }
+  }
+}
+
+/**
+ * A scope set other than the configured one, asked for per call on the same
+ * native client: the library keeps its own cache entry and single flight;
+ * this keeps the JS side's one request in flight per set (so callers of one
+ * set join one notifier request). Holds no native resource of its own.
+ */
+class ScopeView {
+  constructor(owner, scopes) {
+    this.owner = owner;
+    this.scopes = scopes;
+    this.fetch = null;
+    this.refresh = null;
+  }
+  get ptr() {
+    return this.owner.ptr;
+  }
+  get closed() {
+    return this.owner.closed;
+  }
+  begin() {
+    this.owner.begin();
+  }
+  end() {
+    this.owner.end();
   }
 }
 
@@ -180,7 +209,13 @@ function asyncToken(h, refresh = false, shape = null) {
   const joined = flight.join(shape);
   let request;
   try {
-    request = notifier(takeError).request(refresh ? N.refreshTokenNotify : N.getTokenNotify, h.ptr);
+    if (h.scopes === null) {
+      request = notifier(takeError).request(refresh ? N.refreshTokenNotify : N.getTokenNotify, h.ptr);
+    } else {
+      const notify = refresh ? N.refreshTokenForScopesNotify : N.getTokenForScopesNotify;
+      const scopes = h.scopes;
+      request = notifier(takeError).request((ptr, n, id) => notify(ptr, scopes, n, id), h.ptr);
+    }
   } catch (e) {
     flight.settle(false, e);
     return joined;
@@ -210,7 +245,10 @@ const outExpires = new BigInt64Array(1);
 /** Cache-only lookup; never blocks. Returns null on a miss. */
 function cachedToken(h) {
   outToken[0] = 0n;
-  const err = N.getCachedToken(h.ptr, outToken, outExpires);
+  const err =
+    h.scopes === null
+      ? N.getCachedToken(h.ptr, outToken, outExpires)
+      : N.getCachedTokenForScopes(h.ptr, h.scopes, outToken, outExpires);
   if (err) throw takeError(err);
   const p = outToken[0];
   if (p === 0n) return null;
@@ -268,6 +306,11 @@ function normalizeScopes(value, name) {
 
 function scopeKey(scope) {
   return [...new Set(scope.split(/\s+/).filter(Boolean))].sort().join(' ');
+}
+
+/** `{ scopes }`: a per-call scopes request (not an array, not a string). */
+function isScopesRequest(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && 'scopes' in v;
 }
 
 /** Validates options; returns [clientId, credential spec, [[key, value]...]]. */
@@ -342,35 +385,41 @@ function createNative(clientId, credential, settings) {
 
 // ---------------------------------------------------------------- the client
 
-// Native clients kept per PaytrimAuthClient for scope sets other than the
-// configured one (TokenCredential callers ask per call), least recently used
-// first. Beyond this many the least recently used is closed (after its calls
-// in flight end): a long-lived client asked for ever-new scope sets holds a
-// bounded number of native clients. Its token stays in the process-wide
-// cache, so asking for that scope set again is a cache hit on a new handle.
-const MAX_SCOPE_CLIENTS = 16;
+// Scope sets other than the configured one, asked for per call (TokenCredential
+// callers): one native client serves them all (the library keeps a cache entry
+// per set, up to 64 per client). The views are plain JS objects, least recently
+// used dropped first beyond this many; a dropped set's token stays cached in
+// the library, so asking again is a hit through a new view.
+const MAX_SCOPE_VIEWS = 64;
 
-function scopeClient(st, key) {
-  let h = st.byScope.get(key);
-  if (h) {
+function scopeView(st, key, scopes) {
+  let v = st.byScope.get(key);
+  if (v) {
     st.byScope.delete(key);
-    st.byScope.set(key, h);
-    return h;
+    st.byScope.set(key, v);
+    return v;
   }
-  const settings = st.settings.filter(([k]) => k !== 'scope');
-  settings.push(['scope', key]);
-  h = createNative(st.clientId, st.credential, settings);
-  st.byScope.set(key, h);
-  st.handles.push(h);
-  if (st.byScope.size > MAX_SCOPE_CLIENTS) {
-    const [oldKey, old] = st.byScope.entries().next().value;
-    st.byScope.delete(oldKey);
-    st.handles.splice(st.handles.indexOf(old), 1);
-    old.close();
-  }
-  return h;
+  v = new ScopeView(st.handle, scopes);
+  st.byScope.set(key, v);
+  if (st.byScope.size > MAX_SCOPE_VIEWS) st.byScope.delete(st.byScope.keys().next().value);
+  return v;
 }
 
+/** The scopes as one space-separated string; each array element one scope (checked here). */
+function scopeList(value, name) {
+  if (Array.isArray(value)) {
+    value.forEach((s, i) => {
+      if (typeof s !== 'string') {
+        throw new TypeError(`paytrim-auth: ${name} must be a string or an array of strings (element ${i} is ${describeType(s)})`);
+      }
+      if (s.length === 0) throw invalidArgument(`${name}: scope ${i} is empty`);
+      if (/[\s\0-\x1f\x7f]/.test(s)) {
+        throw invalidArgument(`${name}: scope ${i} (${JSON.stringify(s)}) contains whitespace or a control character; pass each scope separately`);
+      }
+    });
+  }
+  return normalizeScopes(value, name);
+}
 
 // Per-instance private state, out of reach of util.inspect / JSON / toString
 // (it holds the credential needed to create clients for other scope sets).
@@ -404,7 +453,7 @@ class PaytrimAuthClient {
       credential,
       settings,
       scopeKey: scopeKey(scope),
-      byScope: new Map(), // scope key -> NativeClient, for TokenCredential callers
+      byScope: new Map(), // scope key -> ScopeView, for per-call scopes
     });
     finalizer.register(this, handles, this);
     Object.defineProperty(this, 'clientId', { value: clientId, enumerable: true });
@@ -417,9 +466,13 @@ class PaytrimAuthClient {
   }
 
   /**
-   * `getToken()` → `{ tokenType, accessToken, expiresOn }`.
+   * `getToken()` → `{ tokenType, accessToken, expiresOn }` for the configured scope.
+   * `getToken({ scopes })` → the same shape for `scopes` (a string or an
+   * array of scopes) instead: same credential and options, a cache entry of
+   * its own per scope set in the library (one request however many callers
+   * ask), the configured scopes giving the client's own entry.
    * `getToken(scopes, options?)` (the @azure/core-auth TokenCredential shape)
-   * → `{ token, expiresOnTimestamp, tokenType }`.
+   * → `{ token, expiresOnTimestamp, tokenType }`; `options.abortSignal` is honoured.
    */
   getToken(scopes, options) {
     const st = privates.get(this);
@@ -432,21 +485,32 @@ class PaytrimAuthClient {
         return Promise.reject(e);
       }
     }
+    if (isScopesRequest(scopes) && options === undefined) {
+      try {
+        return validToken(this.#scoped(st, scopes.scopes), toTokenShape);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return this.#getAccessToken(st, scopes, options);
   }
 
-  async #getAccessToken(st, scopes, options) {
+  /** The handle (or scope view) serving `scopes`; throws on bad scopes or a closed client. */
+  #scoped(st, scopes) {
     if (st.handle.closed) throw closedError();
-    const scope = normalizeScopes(scopes === undefined ? this.scope : scopes, 'scopes');
+    const scope = scopeList(scopes, 'scopes');
+    const key = scopeKey(scope);
+    if (key.length === 0) throw invalidArgument('scopes: the list is empty; name at least one scope');
+    return key === st.scopeKey ? st.handle : scopeView(st, key, scope);
+  }
+
+  async #getAccessToken(st, scopes, options) {
     if (options !== undefined && options !== null && typeof options !== 'object') {
       throw new TypeError('paytrim-auth: getToken options must be an object');
     }
     const signal = options && options.abortSignal;
     if (signal && signal.aborted) throw abortError(signal);
-    const key = scopeKey(scope);
-    if (key.length === 0) throw invalidArgument('scopes must not be empty');
-    let h = st.handle;
-    if (key !== st.scopeKey) h = scopeClient(st, key);
+    const h = this.#scoped(st, scopes === undefined ? this.scope : scopes);
     const p = validToken(h);
     const t = signal ? await raceAbort(p, signal) : await p;
     return { token: t.token, expiresOnTimestamp: t.expiresOnUnixMs, tokenType: 'Bearer' };
@@ -468,10 +532,12 @@ class PaytrimAuthClient {
    * Drops the cached token and fetches a new one (joining a fetch in
    * progress). Call it after the API answered 401 to a token.
    */
-  async refreshToken() {
-    const h = privates.get(this).handle;
-    if (h.closed) throw closedError();
-    return toTokenShape(await asyncToken(h, true));
+  async refreshToken(request) {
+    const st = privates.get(this);
+    if (st.handle.closed) throw closedError();
+    if (request === undefined) return toTokenShape(await asyncToken(st.handle, true));
+    if (!isScopesRequest(request)) throw new TypeError('paytrim-auth: refreshToken takes nothing or { scopes }');
+    return toTokenShape(await asyncToken(this.#scoped(st, request.scopes), true));
   }
 
   /**
@@ -618,7 +684,7 @@ module.exports = {
   errorCodeName: (code) => N.errorCodeName(code),
   /** @internal Number of native clients not yet freed (for tests). */
   _liveNativeClients: () => liveNativeClients,
-  _MAX_SCOPE_CLIENTS: MAX_SCOPE_CLIENTS,
+  _MAX_SCOPE_VIEWS: MAX_SCOPE_VIEWS,
   /** @internal Notifier wake-ups and native results taken, since load (for tests and benchmarks). */
   _notifierStats: () => ({ ...notifierStats }),
 };

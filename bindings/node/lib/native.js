@@ -95,6 +95,16 @@ const N = {
   getCachedToken: lib.func(
     'paytrim_auth_error *paytrim_auth_client_get_cached_token(const paytrim_auth_client *client, void *out_token, void *out_expires_on_unix_ms)'
   ),
+  // Per-call scopes: `scopes` space-separated, each set its own cache entry in the library.
+  getCachedTokenForScopes: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_get_cached_token_for_scopes(const paytrim_auth_client *client, const char *scopes, void *out_token, void *out_expires_on_unix_ms)'
+  ),
+  getTokenForScopesNotify: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_get_token_for_scopes_notify(const paytrim_auth_client *client, const char *scopes, uint64_t notifier, uint64_t request)'
+  ),
+  refreshTokenForScopesNotify: lib.func(
+    'paytrim_auth_error *paytrim_auth_client_refresh_token_for_scopes_notify(const paytrim_auth_client *client, const char *scopes, uint64_t notifier, uint64_t request)'
+  ),
   getTokenAsync: lib.func(
     'paytrim_auth_error *paytrim_auth_client_get_token_async(const paytrim_auth_client *client, paytrim_auth_token_callback *callback, void *user_data)'
   ),
