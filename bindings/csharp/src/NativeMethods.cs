@@ -60,6 +60,22 @@ namespace Paytrim.Auth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr paytrim_auth_client_refresh_token_async(PaytrimAuthClientHandle client, TokenCallback callback, IntPtr userData);
 
+        // ---- per-call scopes (scopes: space-separated UTF-8) ----
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_client_get_token_for_scopes(PaytrimAuthClientHandle client, byte[] scopes, out IntPtr outToken, out long outExpiresOnUnixMs);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_client_get_cached_token_for_scopes(PaytrimAuthClientHandle client, byte[] scopes, out IntPtr outToken, out long outExpiresOnUnixMs);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_client_refresh_token_for_scopes(PaytrimAuthClientHandle client, byte[] scopes, out IntPtr outToken, out long outExpiresOnUnixMs);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_client_get_token_for_scopes_async(PaytrimAuthClientHandle client, byte[] scopes, TokenCallback callback, IntPtr userData);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr paytrim_auth_client_refresh_token_for_scopes_async(PaytrimAuthClientHandle client, byte[] scopes, TokenCallback callback, IntPtr userData);
+
         // ---- logging ----
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void LogCallback(IntPtr userData, uint level, IntPtr message);

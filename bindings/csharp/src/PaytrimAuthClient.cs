@@ -12,7 +12,7 @@ namespace Paytrim.Auth
     /// retries, and refresh before expiry. Thread-safe: share one instance. Dispose it when
     /// done; <see cref="Dispose"/> is idempotent and safe to call while other threads use it.
     /// </summary>
-    public sealed class PaytrimAuthClient : IDisposable
+    public sealed partial class PaytrimAuthClient : IDisposable
     {
         // One delegate for the whole process: the native side may call it at any time
         // (a fetch may land after the client is disposed), so it is never collected.
@@ -148,7 +148,7 @@ namespace Paytrim.Auth
         /// <summary>
         /// A valid token: from the cache (no I/O) or fetched now, sharing one request with every
         /// concurrent caller. Blocks the calling thread during a fetch (at most the total timeout);
-        /// use <see cref="GetTokenAsync"/> to avoid that.
+        /// use <see cref="GetTokenAsync(CancellationToken)"/> to avoid that.
         /// </summary>
         public AccessToken GetToken()
         {
@@ -249,7 +249,7 @@ namespace Paytrim.Auth
         }
 
         /// <summary>
-        /// The non-blocking <see cref="RefreshToken"/>: drops the cached token of this client's key
+        /// The non-blocking <see cref="RefreshToken()"/>: drops the cached token of this client's key
         /// and fetches a new one (joining a fetch in progress) without blocking any thread.
         /// Cancelling completes the task as cancelled; the shared fetch goes on.
         /// </summary>
@@ -264,6 +264,12 @@ namespace Paytrim.Auth
         // Starts a native async call whose callback completes the returned task.
         private Task<AccessToken> StartAsync(bool refresh, CancellationToken cancellationToken)
         {
+            return StartAsync(refresh, null, cancellationToken);
+        }
+
+        // As above; scopes (UTF-8, space-separated) non-null: for that scope set.
+        private Task<AccessToken> StartAsync(bool refresh, byte[] scopes, CancellationToken cancellationToken)
+        {
             var state = new AsyncState(this);
             if (cancellationToken.CanBeCanceled)
             {
@@ -274,9 +280,14 @@ namespace Paytrim.Auth
             IntPtr err;
             try
             {
-                err = refresh
-                    ? NativeMethods.paytrim_auth_client_refresh_token_async(_handle, AsyncCallback, GCHandle.ToIntPtr(gch))
-                    : NativeMethods.paytrim_auth_client_get_token_async(_handle, AsyncCallback, GCHandle.ToIntPtr(gch));
+                if (scopes != null)
+                    err = refresh
+                        ? NativeMethods.paytrim_auth_client_refresh_token_for_scopes_async(_handle, scopes, AsyncCallback, GCHandle.ToIntPtr(gch))
+                        : NativeMethods.paytrim_auth_client_get_token_for_scopes_async(_handle, scopes, AsyncCallback, GCHandle.ToIntPtr(gch));
+                else
+                    err = refresh
+                        ? NativeMethods.paytrim_auth_client_refresh_token_async(_handle, AsyncCallback, GCHandle.ToIntPtr(gch))
+                        : NativeMethods.paytrim_auth_client_get_token_async(_handle, AsyncCallback, GCHandle.ToIntPtr(gch));
             }
             catch (ObjectDisposedException)
             {
@@ -312,7 +323,7 @@ namespace Paytrim.Auth
         /// <summary>
         /// Frees the native client (after any call in progress on another thread has returned).
         /// Idempotent and thread-safe. Afterwards every method throws
-        /// <see cref="ObjectDisposedException"/>. Pending <see cref="GetTokenAsync"/> tasks still
+        /// <see cref="ObjectDisposedException"/>. Pending <see cref="GetTokenAsync(CancellationToken)"/> tasks still
         /// complete.
         /// </summary>
         public void Dispose()
