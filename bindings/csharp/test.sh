@@ -65,6 +65,12 @@ cp "$BUILD/Paytrim.Auth.dll" "$BUILD/Paytrim.Auth.dll.config" "$BUILD/abi-mismat
 # A probe run in child processes with a chosen environment (CredentialTests: FromEnvironment).
 "${MCS[@]}" -target:exe -out:"$BUILD/EnvProbe.exe" -r:"$BUILD/Paytrim.Auth.dll" "$HERE/tests/env/EnvProbe.cs"
 
+# The Azure.Core TokenCredential adapter (azure/PaytrimTokenCredential.cs, shipped as source)
+# compiled against a stand-in of the Azure.Core types it uses: a SYNTAX CHECK only, since
+# Azure.Core cannot be fetched here (AzureAdapterTests runs the probe against the emulator).
+"${MCS[@]}" -target:exe -out:"$BUILD/AzureAdapterProbe.exe" -r:"$BUILD/Paytrim.Auth.dll" \
+  "$HERE/azure/PaytrimTokenCredential.cs" "$HERE"/azure/syntax-check/*.cs
+
 # ---- package ----
 # The release layout (runtimes/<rid>/native/), assembled as scripts/package.sh does, with this library alone.
 echo "== nuget pack (scripts/package.sh)"
@@ -83,7 +89,7 @@ rm -rf "$BUILD/nupkg-installed" "$BUILD/nupkg-app" && mkdir -p "$BUILD/nupkg-ins
 # ---- tests ----
 echo "== nunit-console"
 export PAYTRIM_EMULATOR PAYTRIM_REPO_ROOT="$ROOT" PAYTRIM_CS_NUPKG="$NUPKG" PAYTRIM_CS_ABI_PROBE="$BUILD/abi-mismatch/AbiProbe.exe"
-export PAYTRIM_CS_ENV_PROBE="$BUILD/EnvProbe.exe"
+export PAYTRIM_CS_ENV_PROBE="$BUILD/EnvProbe.exe" PAYTRIM_CS_AZURE_PROBE="$BUILD/AzureAdapterProbe.exe"
 export PAYTRIM_CS_PACKAGE_PROBE="$BUILD/nupkg-app/PackageProbe.exe" PAYTRIM_CS_PACKAGE_DIR="$BUILD/nupkg-installed"
 export LD_LIBRARY_PATH="$BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 cd "$BUILD"
