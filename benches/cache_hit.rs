@@ -31,6 +31,21 @@ fn hit(c: &mut Criterion) {
 
     assert_eq!(emu.token_requests(), before, "a cache hit sent a request");
     free_client(client);
+
+    // The same with the on-host cache tier on (PAYTRIM_CACHE_DIR): a hit
+    // must not touch it, so the cost must not change.
+    let dir = std::env::temp_dir().join(format!("paytrim-bench-tier-{}", std::process::id()));
+    std::env::set_var("PAYTRIM_CACHE_DIR", &dir);
+    let tiered = new_client(&emu, "api://hit-tiers/.default");
+    std::env::remove_var("PAYTRIM_CACHE_DIR");
+    get_token(tiered);
+    let before = emu.token_requests();
+    let mut g = c.benchmark_group("hit");
+    g.bench_function("c_abi_tiers_on", |b| b.iter(|| black_box(get_token(black_box(tiered)))));
+    g.finish();
+    assert_eq!(emu.token_requests(), before, "a cache hit sent a request");
+    free_client(tiered);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Keys per emulator process. Clients share their connection pool, so this

@@ -13,8 +13,9 @@ pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_TENANT: &str = "common";
 pub const DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "paytrim-auth:";
-/// Redis on a LAN answers in well under a millisecond; a slow one is skipped.
-pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(200);
+/// Redis on a LAN answers in well under a millisecond, but a host restarting
+/// many workers at once is CPU-starved; a slower Redis is skipped.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -197,7 +198,7 @@ pub const CONFIG_KEYS: &[(&str, &str)] = &[
     ("cache_dir", "on-host cache tier: absolute path of a 0700 directory shared by this user's processes (default: PAYTRIM_CACHE_DIR, else off)"),
     ("redis_url", "fleet cache tier: redis://[user:password@]host:port[/db] or rediss://... (default: PAYTRIM_REDIS_URL, else off)"),
     ("redis_key_prefix", "fleet cache tier: prefix of the Redis keys (default: paytrim-auth:)"),
-    ("redis_timeout_ms", "fleet cache tier: most time Redis may add to a fetch, in ms (default: 200)"),
+    ("redis_timeout_ms", "fleet cache tier: most time Redis may add to a fetch, in ms (default: 500)"),
     ("redis_ca_file", "fleet cache tier: PEM file of CA certificates trusted for rediss:// (default: the system's roots)"),
 ];
 

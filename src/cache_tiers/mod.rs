@@ -51,6 +51,10 @@ pub(crate) trait CacheTier: Send + Sync {
     fn poll_interval(&self) -> Duration;
     fn read(&self, slot: Slot, sealer: &Sealer, budget: &mut Budget) -> Option<Entry>;
     fn write(&self, slot: Slot, sealer: &Sealer, entry: &Entry, budget: &mut Budget);
+    /// The throttle and the token entries (one round trip where it matters).
+    fn read_both(&self, sealer: &Sealer, budget: &mut Budget) -> (Option<Entry>, Option<Entry>) {
+        (self.read(Slot::Throttle, sealer, budget), self.read(Slot::Token, sealer, budget))
+    }
     /// Tries once, without waiting, to become the one that fetches this key.
     fn try_lock(&self, budget: &mut Budget) -> LockTry;
     /// Gives up a lock taken with `try_lock`.
@@ -73,31 +77,72 @@ pub(crate) enum TierGuard {
     Redis(redis::RedisLock),
 }
 
-/// The time a remote tier may still spend in one fetch (see `redis_timeout`).
+/// The time a remote tier (Redis) may add to one fetch: half before the
+/// network fetch (look-ups, the lock), half after it (write-through, lock
+/// release), so a holder always has time to publish and let go. Waiting
+/// for another host's fetch is not "added" time: polls that succeed are not
+/// charged (each is still bounded); any failure ends the tier's part in the
+/// fetch.
 pub(crate) struct Budget {
-    left: Duration,
+    before: Duration,
+    after: Duration,
+    phase: Phase,
+    failed: bool,
+    /// Whether running out of time was logged.
+    told: bool,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub(crate) enum Phase {
+    Before,
+    Polling,
+    After,
 }
 
 impl Budget {
-    pub fn new(left: Duration) -> Budget {
-        Budget { left }
+    pub fn new(total: Duration) -> Budget {
+        Budget { before: total / 2, after: total - total / 2, phase: Phase::Before, failed: false, told: false }
     }
 
     #[cfg(test)]
     pub fn unlimited() -> Budget {
-        Budget { left: Duration::MAX }
+        Budget::new(Duration::from_secs(3600))
     }
 
-    pub fn left(&self) -> Duration {
-        self.left
+    pub fn set_phase(&mut self, phase: Phase) {
+        self.phase = phase;
     }
 
-    pub fn spend(&mut self, d: Duration) {
-        self.left = self.left.saturating_sub(d);
+    /// Bound on the next command; zero: do not send it.
+    pub fn limit(&self) -> Duration {
+        match (self.failed, self.phase) {
+            (true, _) => Duration::ZERO,
+            (false, Phase::Before | Phase::Polling) => self.before,
+            (false, Phase::After) => self.after,
+        }
     }
 
-    pub fn exhaust(&mut self) {
-        self.left = Duration::ZERO;
+    /// Records a command that took `elapsed` and succeeded or not.
+    pub fn charge(&mut self, elapsed: Duration, ok: bool) {
+        if !ok {
+            self.failed = true;
+            return;
+        }
+        match self.phase {
+            Phase::Before => self.before = self.before.saturating_sub(elapsed),
+            Phase::Polling => {}
+            Phase::After => self.after = self.after.saturating_sub(elapsed),
+        }
+    }
+
+    /// True the first time the budget is found spent (not failed): log it once.
+    pub fn first_time_spent(&mut self) -> bool {
+        !self.failed && !std::mem::replace(&mut self.told, true)
+    }
+
+    /// Skips the tier for the rest of the fetch.
+    pub fn fail(&mut self) {
+        self.failed = true;
     }
 }
 
@@ -228,6 +273,7 @@ impl Tiers {
             loop {
                 match self.tiers[i].try_lock(&mut budget) {
                     LockTry::Held(guard) => {
+                        budget.set_phase(Phase::Before);
                         guards.push((i, guard));
                         // The holder may have written and let go between our look and our lock.
                         if let Some(found) = self.look(i, mode, &mut budget) {
@@ -237,7 +283,7 @@ impl Tiers {
                         break;
                     }
                     LockTry::Unavailable => break,
-                    LockTry::Busy => {}
+                    LockTry::Busy => budget.set_phase(Phase::Polling),
                 }
                 if !still_needed() {
                     outcome = Some(Outcome {
@@ -271,6 +317,7 @@ impl Tiers {
                 }
             }
         }
+        budget.set_phase(Phase::After);
         let outcome = outcome.unwrap_or_else(|| {
             let fetched = fetcher.fetch(queued_at, still_needed);
             self.write_through(&fetched, self.tiers.len(), &mut budget);
@@ -287,12 +334,13 @@ impl Tiers {
     fn look(&self, i: usize, mode: &TierMode, budget: &mut Budget) -> Option<Found> {
         let tier = &self.tiers[i];
         let now_ms = sealed_entry::now_ms();
-        if let Some(Entry::Throttle { until_ms }) = tier.read(Slot::Throttle, &self.sealer, budget) {
+        let (throttle, token) = tier.read_both(&self.sealer, budget);
+        if let Some(Entry::Throttle { until_ms }) = throttle {
             if until_ms > now_ms {
                 return Some(Found::Throttled { left: Duration::from_millis((until_ms - now_ms) as u64) });
             }
         }
-        match tier.read(Slot::Token, &self.sealer, budget)? {
+        match token? {
             Entry::Token(t) if mode.accepts(&t, now_ms) => {
                 let token = AccessToken::from_shared(
                     t.secret,
@@ -317,6 +365,7 @@ impl Tiers {
     fn land(&self, found: Found, i: usize, budget: &mut Budget, fetcher: &Fetcher) -> Outcome {
         match found {
             Found::Token(token) => {
+                budget.set_phase(Phase::After);
                 let outcome = Outcome { result: Ok(token), throttled_until: None, abandoned: false };
                 self.write_through(&outcome, i, budget);
                 outcome

@@ -3,9 +3,9 @@
 //!
 //! Redis is used from fetch threads only, over a blocking connection whose
 //! read and write timeouts are set before every command to what is left of
-//! the fetch's Redis budget (`redis_timeout_ms`): Redis down, slow or
-//! answering garbage costs a fetch at most that budget, is logged, and reads
-//! as a miss. After a failure Redis is skipped for [`COOL_DOWN`], so a burst
+//! the fetch's Redis budget (`redis_timeout_ms`, see `Budget`): Redis down,
+//! slow or answering garbage costs a fetch at most that budget, is logged,
+//! and reads as a miss. After a failure Redis is skipped for [`COOL_DOWN`], so a burst
 //! of fetches pays for one timeout, not one each.
 //!
 //! Entries live until the token's expiry minus the refresh margin; a lock
@@ -27,8 +27,6 @@ use std::time::{Duration, Instant};
 
 /// Redis is not tried again for this long after it failed.
 const COOL_DOWN: Duration = Duration::from_secs(2);
-/// Commands answered this fast do not count against the Redis budget.
-const HEALTHY: Duration = Duration::from_millis(5);
 /// Longest life of a fetch lock.
 const MAX_LOCK: Duration = Duration::from_secs(10);
 
@@ -97,24 +95,28 @@ impl RedisTier {
     /// something else than `T`; the budget is then spent so the rest of the
     /// fetch leaves Redis alone.
     fn run<T: redis::FromRedisValue>(&self, what: &str, cmd: &redis::Cmd, budget: &mut Budget) -> Option<T> {
-        if budget.left().is_zero() {
+        let limit = budget.limit();
+        if limit.is_zero() {
+            if budget.first_time_spent() {
+                crate::log_event!(
+                    Level::Info,
+                    "Redis cache tier at {}: slow answers used up redis_timeout_ms for this fetch; \
+                     going on without Redis ({what} not sent)",
+                    self.shown
+                );
+            }
             return None;
         }
         if self.skip_until.lock().is_some_and(|t| Instant::now() < t) {
-            budget.exhaust();
+            budget.fail();
             return None;
         }
         let started = Instant::now();
-        let result = self.run_once(cmd, budget.left());
-        // A healthy Redis (a few ms a command) is not charged: a host that
-        // polls for another host's token may send many commands.
-        if started.elapsed() > HEALTHY {
-            budget.spend(started.elapsed());
-        }
+        let result = self.run_once(cmd, limit);
+        budget.charge(started.elapsed(), result.is_ok());
         match result {
             Ok(v) => Some(v),
             Err(e) => {
-                budget.exhaust();
                 *self.skip_until.lock() = Some(Instant::now() + COOL_DOWN);
                 crate::log_event!(
                     Level::Warn,
@@ -157,6 +159,20 @@ impl RedisTier {
     }
 }
 
+impl RedisTier {
+    fn open(&self, slot: Slot, sealer: &Sealer, sealed: Option<Vec<u8>>) -> Option<Entry> {
+        let entry = sealer.open(slot, &sealed?);
+        if entry.is_none() {
+            crate::log_event!(
+                Level::Warn,
+                "Redis cache tier at {}: an entry is corrupt or sealed with another credential; a miss, rewritten",
+                self.shown
+            );
+        }
+        entry
+    }
+}
+
 fn describe(e: &redis::RedisError) -> String {
     if e.is_timeout() {
         "timed out".to_owned()
@@ -179,16 +195,17 @@ impl CacheTier for RedisTier {
 
     fn read(&self, slot: Slot, sealer: &Sealer, budget: &mut Budget) -> Option<Entry> {
         let sealed: Option<Vec<u8>> = self.run("GET", redis::cmd("GET").arg(self.key(slot)), budget)?;
-        let sealed = sealed?;
-        let entry = sealer.open(slot, &sealed);
-        if entry.is_none() {
-            crate::log_event!(
-                Level::Warn,
-                "Redis cache tier at {}: an entry is corrupt or sealed with another credential; a miss, rewritten",
-                self.shown
-            );
+        self.open(slot, sealer, sealed)
+    }
+
+    fn read_both(&self, sealer: &Sealer, budget: &mut Budget) -> (Option<Entry>, Option<Entry>) {
+        let cmd = redis::cmd("MGET").arg(&self.throttle_key).arg(&self.token_key).clone();
+        match self.run::<(Option<Vec<u8>>, Option<Vec<u8>>)>("MGET", &cmd, budget) {
+            Some((throttle, token)) => {
+                (self.open(Slot::Throttle, sealer, throttle), self.open(Slot::Token, sealer, token))
+            }
+            None => (None, None),
         }
-        entry
     }
 
     fn write(&self, slot: Slot, sealer: &Sealer, entry: &Entry, budget: &mut Budget) {
