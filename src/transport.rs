@@ -3,6 +3,7 @@
 //! proxy, and the request headers that help operators trace a request.
 
 mod proxy;
+mod system_roots;
 mod tls;
 
 use crate::config::ClientConfig;

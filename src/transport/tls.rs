@@ -18,12 +18,12 @@
 //! (DNS + TCP + TLS together within `connect_timeout_ms`), then restores the
 //! socket timeouts ureq set for the request.
 
+use super::system_roots;
 use crate::config::TlsRoots;
 use crate::error::{Error, ErrorCode};
 use crate::fork::PerGeneration;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
-use rustls::pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -31,6 +31,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,9 +39,10 @@ use std::time::{Duration, Instant};
 /// CA file's content.
 pub(crate) type TrustId = [u8; 32];
 
-/// The system's roots once loaded successfully (reading them costs
-/// milliseconds); a failed load is tried again by the next client.
-static SYSTEM_ROOTS: Lazy<Mutex<Option<Arc<Vec<CertificateDer<'static>>>>>> = Lazy::new(|| Mutex::new(None));
+/// The system's roots once loaded successfully, as trust anchors (each
+/// certificate read and parsed once per process, see `system_roots`); a
+/// failed load is tried again by the next client.
+static SYSTEM_ROOTS: Lazy<Mutex<Option<Arc<rustls::RootCertStore>>>> = Lazy::new(|| Mutex::new(None));
 
 /// TLS configurations by what they trust, shared by every client that
 /// trusts the same. Per process (their session caches hold resumption
@@ -73,9 +75,7 @@ pub(crate) fn client_config(
     let mut system_failure = None;
     if matches!(roots, TlsRoots::System | TlsRoots::SystemAndBundled) {
         match system_roots() {
-            Ok(certs) => {
-                store.add_parsable_certificates(certs.iter().cloned());
-            }
+            Ok(anchors) => store.roots.extend(anchors.roots.iter().cloned()),
             Err(why) => system_failure = Some(why),
         }
     }
@@ -116,24 +116,24 @@ pub(crate) fn client_config(
 
 /// The system's roots, or why none could be loaded (every load error, and
 /// the `SSL_CERT_FILE`/`SSL_CERT_DIR` overrides if set).
-fn system_roots() -> Result<Arc<Vec<CertificateDer<'static>>>, String> {
+fn system_roots() -> Result<Arc<rustls::RootCertStore>, String> {
     let mut cached = SYSTEM_ROOTS.lock();
-    if let Some(certs) = cached.as_ref() {
-        return Ok(certs.clone());
+    if let Some(anchors) = cached.as_ref() {
+        return Ok(anchors.clone());
     }
-    let found = rustls_native_certs::load_native_certs();
-    let usable = {
-        let mut probe = rustls::RootCertStore::empty();
-        probe.add_parsable_certificates(found.certs.iter().cloned()).0
-    };
+    let found = system_roots::load();
+    let read = found.certs.len();
+    let mut anchors = rustls::RootCertStore::empty();
+    let (usable, _) = anchors.add_parsable_certificates(found.certs);
+    SYSTEM_ROOT_LOADS.fetch_add(1, Ordering::Relaxed);
     if usable > 0 {
-        let certs = Arc::new(found.certs);
-        *cached = Some(certs.clone());
-        return Ok(certs);
+        let anchors = Arc::new(anchors);
+        *cached = Some(anchors.clone());
+        return Ok(anchors);
     }
-    let mut why: Vec<String> = found.errors.iter().map(|e| e.to_string()).collect();
+    let mut why = found.errors;
     if why.is_empty() {
-        why.push(format!("no usable root certificate found ({} unusable)", found.certs.len()));
+        why.push(format!("no usable root certificate found ({read} unusable)"));
     }
     for var in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
         if let Some(v) = std::env::var_os(var) {
@@ -141,6 +141,16 @@ fn system_roots() -> Result<Arc<Vec<CertificateDer<'static>>>, String> {
         }
     }
     Err(why.join("; "))
+}
+
+/// How many times this process has read the system's store (for tests: once,
+/// however many clients and TLS configurations).
+static SYSTEM_ROOT_LOADS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many times this process has read the system's trusted roots.
+#[cfg(test)]
+pub(crate) fn system_root_loads() -> usize {
+    SYSTEM_ROOT_LOADS.load(Ordering::Relaxed)
 }
 
 thread_local! {
@@ -317,5 +327,38 @@ impl Write for TlsStream {
 
     fn flush(&mut self) -> io::Result<()> {
         self.0.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CA certificate of its own, as a PEM file (distinct trust ids).
+    fn ca_file(name: &str) -> std::path::PathBuf {
+        let ca = rcgen::generate_simple_self_signed(vec![format!("{name}.example")]).unwrap();
+        let path = std::env::temp_dir().join(format!("paytrim-roots-once-{}-{name}.pem", std::process::id()));
+        std::fs::write(&path, ca.cert.pem()).unwrap();
+        path
+    }
+
+    /// The system's store is read and parsed once per process, however many
+    /// TLS configurations (CA files, roots choices) are built on it.
+    #[test]
+    fn the_system_store_is_read_once_per_process() {
+        if system_roots().is_err() {
+            eprintln!("no usable system store on this machine: nothing to check");
+            return;
+        }
+        let loads = system_root_loads();
+        let (a, b) = (ca_file("a"), ca_file("b"));
+        let (_, id_a) = client_config(TlsRoots::System, Some(&a)).unwrap();
+        let (_, id_b) = client_config(TlsRoots::System, Some(&b)).unwrap();
+        let (_, id_both) = client_config(TlsRoots::SystemAndBundled, Some(&a)).unwrap();
+        assert!(id_a != id_b && id_a != id_both, "three trust ids, three TLS configurations");
+        assert_eq!(system_root_loads(), loads, "the system store was read again");
+        for p in [a, b] {
+            std::fs::remove_file(p).unwrap();
+        }
     }
 }
