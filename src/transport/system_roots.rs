@@ -154,21 +154,21 @@ mod files {
         Ok(m.is_file().then(|| (f, (m.dev(), m.ino()))))
     }
 
-    /// Buffers reused from file to file (every freed block is wiped by the
-    /// library's allocator: few, small blocks cost less). A file is read in
-    /// chunks of [`CHUNK`] bytes and fed to the PEM reader whole lines at a
-    /// time; `carry` holds a line cut by the end of a chunk.
+    /// Buffers reused from file to file (every freed heap block is wiped by
+    /// the library's allocator: few, small blocks cost less). A file is read
+    /// in chunks of [`CHUNK`] bytes and fed to the PEM reader whole lines at
+    /// a time; `carry` holds a line cut by the end of a chunk.
     struct Reader {
-        chunk: Vec<u8>,
+        chunk: Box<[u8; CHUNK]>,
         carry: Vec<u8>,
         pem: Pem,
     }
 
-    const CHUNK: usize = 64 * 1024;
+    const CHUNK: usize = 16 * 1024;
 
     impl Default for Reader {
         fn default() -> Self {
-            Reader { chunk: vec![0; CHUNK], carry: Vec::new(), pem: Pem::default() }
+            Reader { chunk: Box::new([0; CHUNK]), carry: Vec::new(), pem: Pem::default() }
         }
     }
 
@@ -179,7 +179,7 @@ mod files {
             carry.clear();
             let fail = |why: String| format!("failed to read PEM from file: {why} in '{}'", path.display());
             loop {
-                let n = match f.read(chunk) {
+                let n = match f.read(&mut chunk[..]) {
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return out.errors.push(fail(e.to_string())),
@@ -222,6 +222,23 @@ mod files {
         /// The label of the section being read (`CERTIFICATE`, ...).
         label: Option<Vec<u8>>,
         base64: Vec<u8>,
+        /// The base64 of every section decoded so far: the same text again
+        /// (a directory holds the bundle's certificates once more) would
+        /// decode to a certificate already found, which the final
+        /// deduplication would drop; it is not decoded twice.
+        decoded: HashSet<Section>,
+    }
+
+    /// A section's base64, hashed by its length and last 64 bytes (the
+    /// signature: distinct per certificate) and compared whole.
+    #[derive(PartialEq, Eq)]
+    struct Section(Vec<u8>);
+
+    impl std::hash::Hash for Section {
+        fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+            h.write_usize(self.0.len());
+            h.write(&self.0[self.0.len().saturating_sub(64)..]);
+        }
     }
 
     impl Pem {
@@ -245,7 +262,13 @@ mod files {
                     if after.strip_prefix(&l[..]).is_some_and(|r| r.starts_with(b"-----")) {
                         self.label = None;
                         if certificate {
-                            certs.push(CertificateDer::from(decode(&mut self.base64)?));
+                            let mut text = Section(std::mem::take(&mut self.base64));
+                            if self.decoded.contains(&text) {
+                                self.base64 = text.0; // reused for the next section
+                            } else {
+                                certs.push(CertificateDer::from(decode(&mut text.0)?));
+                                self.decoded.insert(text);
+                            }
                         }
                         continue;
                     }
