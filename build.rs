@@ -11,10 +11,34 @@ fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=PAYTRIM_AUTH_WRITE_HEADER");
-    // A soname, so a runtime that dlopen()s the library by path (Mono, Node)
-    // and later resolves it by name finds the copy already loaded.
-    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libpaytrim_auth.so");
+    // The shared library's versioned name (scripts/install.sh installs
+    // libpaytrim_auth.so.MAJOR.MINOR.PATCH with the .so.MAJOR and .so links).
+    // A program linked with -lpaytrim_auth records the soname and loads
+    // libpaytrim_auth.so.MAJOR; the major number changes only with an
+    // incompatible ABI (0 for every 0.x, as Cargo's 0.x semver is read for
+    // the C ABI: PAYTRIM_AUTH_ABI_VERSION is checked at load time anyway).
+    // The wrappers load the file they carry by path (Java, Node) or by its
+    // file name next to the assembly (Mono's dllmap, .NET's runtimes/): a
+    // library loaded once is found again by path or file name, so the
+    // soname need not equal the file name (their suites pass with it).
+    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap();
+    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
+    if target_os == "linux" || target_os == "android" || target_os.ends_with("bsd") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libpaytrim_auth.so.{major}");
+    }
+    if target_os == "macos" || target_os == "ios" {
+        // The Mach-O equivalent (reviewed, not linked here): found through
+        // the program's rpath until scripts/install.sh rewrites it to the
+        // installed absolute path, as Homebrew and cargo-c do.
+        // (A compatibility version of 0 is ld64's default: only given from 1.)
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libpaytrim_auth.{major}.dylib");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-current_version,{version}");
+        if major != "0" {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-compatibility_version,{major}.0.0");
+        }
+    }
+    if target_os == "linux" {
         // Never unmapped by dlclose(): fetch and refresh threads may still be
         // running library code when a host unloads it (Node's koffi dlclose()s
         // when the last environment that loaded it, e.g. a worker, ends).

@@ -18,6 +18,9 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 # The cache-tier tests (tests/cache_tiers.rs) run a real Redis, plain and TLS.
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+# The C install suite builds against the installed library with pkg-config and CMake.
+command -v pkg-config >/dev/null || need_apt+=(pkgconf)
+command -v cmake >/dev/null || need_apt+=(cmake)
 if ((${#need_apt[@]})); then
     echo "== installing ${need_apt[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}" >/dev/null
@@ -47,6 +50,8 @@ rust_checks() {
 }
 suite "rust" rust_checks
 suite "c" tests/c/run.sh "$root/target/release" "$PAYTRIM_EMULATOR"
+# scripts/install.sh into a temporary prefix; the example built with pkg-config and CMake, shared and static.
+suite "c-install" tests/c/installed.sh "$PAYTRIM_EMULATOR"
 # The certificate credential against panva's oidc-provider (a real private_key_jwt server), from its lockfile.
 interop() {
     (cd tests/interop && npm ci --no-audit --no-fund --silent) &&
