@@ -26,6 +26,7 @@ fn main() {
     let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
     if target_os == "linux" || target_os == "android" || target_os.ends_with("bsd") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libpaytrim_auth.so.{major}");
+        soname_link_in_target_dir(&out_dir, &format!("libpaytrim_auth.so.{major}"));
     }
     if target_os == "macos" || target_os == "ios" {
         // The Mach-O equivalent (reviewed, not linked here): found through
@@ -57,4 +58,29 @@ fn main() {
     if std::env::var_os("PAYTRIM_AUTH_WRITE_HEADER").is_some() {
         bindings.write_to_file(crate_dir.join("include/paytrim_auth.h"));
     }
+}
+
+/// Programs built in this tree (tests/c, the examples, the soak and
+/// sanitizer builds, the README's quickstart) link `-L target/<profile>
+/// -lpaytrim_auth` and then ask for the soname at run time: a link named
+/// after it beside the library, as an installed tree has (the library itself
+/// is linked after this script runs; until then the link dangles).
+fn soname_link_in_target_dir(out_dir: &std::path::Path, soname: &str) {
+    // OUT_DIR is target/[<triple>/]<profile>/build/paytrim-auth-<hash>/out.
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else { return };
+    if out_dir.ancestors().nth(2).and_then(|p| p.file_name()) != Some(std::ffi::OsStr::new("build")) {
+        return;
+    }
+    let link = profile_dir.join(soname);
+    #[cfg(unix)]
+    {
+        if std::fs::read_link(&link).ok().as_deref() != Some(std::path::Path::new("libpaytrim_auth.so")) {
+            let _ = std::fs::remove_file(&link);
+            if let Err(e) = std::os::unix::fs::symlink("libpaytrim_auth.so", &link) {
+                println!("cargo:warning=cannot create {}: {e}", link.display());
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = link;
 }
