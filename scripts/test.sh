@@ -43,10 +43,19 @@ suite() {
     fi
 }
 
+# Suites reach their loopback emulators directly: they run with every proxy
+# variable pointing at a dead proxy and NO_PROXY unset, as on a developer
+# machine behind a corporate proxy.
+dead_proxy_env() {
+    env -u NO_PROXY -u no_proxy HTTPS_PROXY=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
+        HTTP_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9 \
+        all_proxy=http://127.0.0.1:9 "$@"
+}
+
 rust_checks() {
     cargo fmt --all --check &&
         cargo clippy --locked --workspace --all-targets -q -- -D warnings &&
-        cargo test --locked --workspace
+        dead_proxy_env cargo test --locked --workspace
 }
 suite "rust" rust_checks
 suite "c" tests/c/run.sh "$root/target/release" "$PAYTRIM_EMULATOR"

@@ -72,13 +72,13 @@ fn within_the_refresh_margin_the_current_token_is_served_while_one_refresh_runs(
     s.emu.set_expires_in(4);
     let c = s.client();
     let first = c.token().unwrap();
-    s.emu.set_latency(Duration::from_millis(300));
+    s.emu.set_latency(Duration::from_millis(1500));
     std::thread::sleep(Duration::from_millis(2100));
-    // In the margin: served at once, the refresh runs in the background.
+    // In the margin: served at once, the refresh (1.5 s) runs in the background.
     let (during, took) = timed(|| (0..200).map(|_| c.token().unwrap().secret().to_owned()).collect::<Vec<_>>());
     assert!(during.iter().all(|t| t == first.secret()));
-    assert!(took < Duration::from_millis(150), "hits waited: {took:?}");
-    assert!(eventually(Duration::from_secs(3), || c.token().unwrap().secret() != first.secret()));
+    assert!(took < Duration::from_millis(1000), "hits waited for the refresh: {took:?}");
+    assert!(eventually(Duration::from_secs(5), || c.token().unwrap().secret() != first.secret()));
     assert_eq!(s.emu.token_requests(), 2, "exactly one background refresh");
 }
 
@@ -143,8 +143,9 @@ fn async_callback_gets_the_token_on_a_miss_and_inline_on_a_hit() {
             tx2.send((r.map(|t| t.secret().to_owned()).map_err(|e| e.clone()), std::thread::current().id())).unwrap();
         }))
     });
-    assert!(took < Duration::from_millis(100), "token_async blocked for {took:?}");
-    let (tok, thread) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    // Returned before the fetch (200 ms at the server) could have landed.
+    assert!(rx.try_recv().is_err(), "token_async waited for the fetch ({took:?})");
+    let (tok, thread) = rx.recv_timeout(Duration::from_secs(20)).unwrap();
     let tok = tok.unwrap();
     assert_ne!(thread, caller, "a miss completes on a library thread");
     c.token_async(Box::new(move |r| {
@@ -168,8 +169,8 @@ fn force_refresh_async_never_blocks_and_lands_a_new_token() {
             tx.send(r.map(|t| t.secret().to_owned()).map_err(|e| e.clone())).unwrap()
         }))
     });
-    assert!(took < Duration::from_millis(100), "blocked for {took:?}");
-    let fresh = rx.recv_timeout(Duration::from_secs(5)).unwrap().unwrap();
+    assert!(rx.try_recv().is_err(), "force_refresh_async waited for the fetch ({took:?})");
+    let fresh = rx.recv_timeout(Duration::from_secs(20)).unwrap().unwrap();
     assert_ne!(fresh, first.secret());
     assert_eq!(c.token().unwrap().secret(), fresh);
     assert_eq!(s.emu.token_requests(), 2);

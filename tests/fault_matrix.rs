@@ -26,7 +26,8 @@ fn two_503s_then_success() {
     report("503 twice, then success", s.emu.token_requests(), took, &outcome(&r));
     r.unwrap();
     assert_eq!(s.emu.token_requests(), 3);
-    assert!(took < Duration::from_millis(1500), "{took:?}");
+    // Two backoffs of at most 200 and 400 ms; generous for a loaded machine.
+    assert!(took < Duration::from_secs(6), "{took:?}");
 }
 
 #[test]
@@ -37,7 +38,7 @@ fn a_429_with_retry_after_one_second_is_waited_out() {
     report("429 with Retry-After: 1", s.emu.token_requests(), took, &outcome(&r));
     r.unwrap();
     assert_eq!(s.emu.token_requests(), 2);
-    assert!(took >= Duration::from_millis(950) && took < Duration::from_millis(2500), "{took:?}");
+    assert!(took >= Duration::from_millis(950) && took < Duration::from_secs(8), "{took:?}");
 }
 
 #[test]
@@ -51,7 +52,7 @@ fn retry_after_as_an_http_date_beyond_the_cap_is_not_waited_out() {
     // Clamped to MSAL's one-hour maximum, not 2099.
     assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
     assert_eq!(s.emu.token_requests(), 1);
-    assert!(took < Duration::from_millis(500));
+    assert!(took < Duration::from_secs(10), "waited for the Retry-After: {took:?}");
 }
 
 #[test]
@@ -63,7 +64,8 @@ fn a_stall_longer_than_the_timeout_is_cut_and_retried() {
     report("stall 10 s (timeout 400 ms), then success", s.emu.token_requests(), took, &outcome(&r));
     r.unwrap();
     assert_eq!(s.emu.token_requests(), 2);
-    assert!(took >= Duration::from_millis(400) && took < Duration::from_millis(1500), "{took:?}");
+    // Cut at 400 ms, not after the 10 s stall.
+    assert!(took >= Duration::from_millis(400) && took < Duration::from_secs(8), "{took:?}");
 }
 
 #[test]
@@ -76,7 +78,8 @@ fn the_total_budget_bounds_a_call_however_many_attempts_remain() {
     let e = r.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Network);
     assert!(e.message().contains("timed out"), "{}", e.message());
-    assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(1800), "{took:?}");
+    // Ended by the 1 s budget, not by the 10 s stall or the 10 s attempt timeout.
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(8), "{took:?}");
 }
 
 #[test]
@@ -87,7 +90,7 @@ fn a_reset_connection_is_retried() {
     report("connection reset, then success", s.emu.token_requests(), took, &outcome(&r));
     r.unwrap();
     assert_eq!(s.emu.token_requests(), 2);
-    assert!(took < Duration::from_millis(1000));
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -98,7 +101,7 @@ fn malformed_json_is_a_protocol_error_and_not_retried() {
     report("malformed JSON", s.emu.token_requests(), took, &outcome(&r));
     assert_eq!(r.unwrap_err().code(), ErrorCode::Protocol);
     assert_eq!(s.emu.token_requests(), 1);
-    assert!(took < Duration::from_millis(500));
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -111,7 +114,7 @@ fn a_ten_megabyte_body_is_refused_without_reading_it_all() {
     assert_eq!(e.code(), ErrorCode::Protocol);
     assert!(e.message().contains("exceeds"), "{}", e.message());
     assert_eq!(s.emu.token_requests(), 1);
-    assert!(took < Duration::from_millis(2000));
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -125,7 +128,7 @@ fn an_html_error_page_is_a_server_error_retried_then_reported() {
     assert_eq!((e.code(), e.http_status()), (ErrorCode::Server, Some(502)));
     assert!(e.message().contains("HTML"), "{}", e.message());
     assert_eq!(s.emu.token_requests(), 2);
-    assert!(took < Duration::from_millis(1000));
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -149,9 +152,11 @@ fn an_untrusted_certificate_fails_fast_and_is_not_retried() {
         paytrim_auth::Client::new(&s.client_id, paytrim_auth::Credential::client_secret(&s.secret), &c).unwrap();
     let (r, took) = timed(|| client.token());
     report("untrusted certificate", s.emu.token_requests(), took, &outcome(&r));
-    assert_eq!(r.unwrap_err().code(), ErrorCode::Tls);
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Tls);
+    assert!(!e.message().contains("attempts"), "a TLS failure was retried: {}", e.message());
     assert_eq!(s.emu.token_requests(), 0);
-    assert!(took < Duration::from_millis(500));
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -161,9 +166,11 @@ fn a_certificate_for_another_host_fails_fast() {
     s.set("authority_host", &format!("https://localhost:{port}"));
     let (r, took) = timed(|| s.client().token());
     report("certificate for the wrong host name", s.emu.token_requests(), took, &outcome(&r));
-    assert_eq!(r.unwrap_err().code(), ErrorCode::Tls);
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Tls);
+    assert!(!e.message().contains("attempts"), "a TLS failure was retried: {}", e.message());
     assert_eq!(s.emu.token_requests(), 0);
-    assert!(took < Duration::from_millis(500));
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -173,14 +180,16 @@ fn server_down_with_a_valid_cached_token_serves_it_without_waiting() {
     let t = c.token().unwrap();
     let Setup { emu, .. } = s;
     let requests = emu.token_requests();
+    let hits = || (0..10_000).map(|_| c.with_token(|x| x.secret() == t.secret())).collect::<Result<Vec<bool>, _>>();
+    // Baseline: the same 10,000 hits with the server up.
+    let (_, baseline) = timed(hits);
     emu.shutdown();
-    // No waiting: 10,000 calls, each a lock-free cache read (a few µs even in
-    // a debug build); any network wait would cost at least a connect attempt.
-    let (r, took) =
-        timed(|| (0..10_000).map(|_| c.with_token(|x| x.secret() == t.secret())).collect::<Result<Vec<bool>, _>>());
+    // No waiting: each call a lock-free cache read; a fetch against the
+    // stopped server would retry with backoff (hundreds of ms at least).
+    let (r, took) = timed(hits);
     report("server down, valid token cached (10k calls)", requests, took, &outcome(&r));
     assert!(r.unwrap().into_iter().all(|same| same));
-    assert!(took < Duration::from_millis(1000), "{took:?}");
+    assert!(took < baseline * 20 + Duration::from_millis(500), "{took:?} (baseline {baseline:?})");
 }
 
 #[test]
@@ -198,7 +207,8 @@ fn server_down_after_expiry_is_a_clear_network_error_within_the_budget() {
     let e = r.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Network);
     assert!(e.message().contains("refused") && e.message().contains("attempts"), "{}", e.message());
-    assert!(took < Duration::from_millis(3500), "{took:?}");
+    // Within its 3 s budget (plus slack), not the default 30 s.
+    assert!(took < Duration::from_secs(15), "{took:?}");
 }
 
 #[test]
@@ -219,7 +229,7 @@ fn a_failed_background_refresh_is_retried_and_the_old_token_served_meanwhile() {
     report("background refresh fails, then succeeds", s.emu.token_requests(), took, if r { "token" } else { "stale" });
     assert!(r, "the background refresh was never retried");
     assert_eq!(s.emu.token_requests(), 3, "initial fetch, failed refresh, successful refresh");
-    assert!(took < Duration::from_millis(3000), "{took:?}");
+    assert!(took < Duration::from_secs(8), "{took:?}");
 }
 
 #[test]
@@ -235,7 +245,8 @@ fn a_throttle_is_remembered_per_key_without_touching_the_network() {
     let again = r.unwrap_err();
     assert_eq!(again.code(), ErrorCode::Throttled);
     assert!(again.retry_after().unwrap() <= Duration::from_secs(2));
-    assert!(took < Duration::from_millis(50));
+    // Refused at once: not after waiting out the 2 s (and no request: below).
+    assert!(took < Duration::from_millis(1500), "{took:?}");
     assert_eq!(s.emu.token_requests(), 1, "no request while throttled");
     // Another key is not throttled.
     s.client_with(|c| c.set("scope", "api://other/.default").unwrap()).token().unwrap();
