@@ -454,17 +454,29 @@ static void fault_case(const char *name, const char *faults, const char *extra_k
 }
 
 static void test_fault_matrix(void) {
-    fault_case("503 twice, then success", "{\"kind\":\"status\",\"status\":503,\"count\":2}", NULL, NULL, 0, 3, 1500);
+    /* Bounds are generous (valgrind, a loaded machine): each is far below what
+     * the failure it guards against costs (a 10 s stall, a 60 s attempt
+     * timeout); the request counts are the exact checks. */
+    fault_case("503 twice, then success", "{\"kind\":\"status\",\"status\":503,\"count\":2}", NULL, NULL, 0, 3, 10000);
     fault_case("429 Retry-After: 1, then success", "{\"kind\":\"status\",\"status\":429,\"retry_after\":\"1\"}", NULL,
-               NULL, 0, 2, 2500);
+               NULL, 0, 2, 10000);
     fault_case("stall 10 s, total budget 500 ms", "{\"kind\":\"stall\",\"ms\":10000}", "total_timeout_ms", "500",
-               PAYTRIM_AUTH_ERROR_NETWORK, 1, 1500);
-    fault_case("connection reset, then success", "{\"kind\":\"reset\"}", NULL, NULL, 0, 2, 1500);
-    fault_case("malformed JSON", "{\"kind\":\"malformed_json\"}", NULL, NULL, PAYTRIM_AUTH_ERROR_PROTOCOL, 1, 1000);
+               PAYTRIM_AUTH_ERROR_NETWORK, 1, 5000);
+    fault_case("connection reset, then success", "{\"kind\":\"reset\"}", NULL, NULL, 0, 2, 10000);
+    fault_case("malformed JSON", "{\"kind\":\"malformed_json\"}", NULL, NULL, PAYTRIM_AUTH_ERROR_PROTOCOL, 1, 10000);
     fault_case("10 MB body", "{\"kind\":\"oversized\",\"bytes\":10485760}", NULL, NULL, PAYTRIM_AUTH_ERROR_PROTOCOL, 1,
-               3000);
+               10000);
     fault_case("HTML 502 page, 1 attempt", "{\"kind\":\"html\",\"status\":502}", "max_attempts", "1",
-               PAYTRIM_AUTH_ERROR_SERVER, 1, 1000);
+               PAYTRIM_AUTH_ERROR_SERVER, 1, 10000);
+    /* Retried: 408 and 504; a 429 without Retry-After (the usual backoff). */
+    fault_case("408, then 504, then success",
+               "[{\"kind\":\"status\",\"status\":408},{\"kind\":\"status\",\"status\":504}]", NULL, NULL, 0, 3,
+               10000);
+    fault_case("429 without Retry-After, then success", "{\"kind\":\"status\",\"status\":429}", NULL, NULL, 0, 2,
+               10000);
+    /* A name that never resolves (RFC 6761 .invalid): a network error, no request. */
+    fault_case("unresolvable host name", "[]", "authority_host", "https://nonexistent.invalid",
+               PAYTRIM_AUTH_ERROR_NETWORK, 0, 30000);
 }
 
 #define THREADS 32
