@@ -91,6 +91,49 @@ static int refresh_token_rejected(void) {
     int64_t x = 42;
     return failed_call(paytrim_auth_client_refresh_token(rejected_client, &t, &x)) && t == NULL && x == 0;
 }
+static int get_token_for_scopes_null_client(void) {
+    char *t = GARBAGE;
+    int64_t x = 42;
+    return failed_call(paytrim_auth_client_get_token_for_scopes(NULL, "api://x/.default", &t, &x)) && t == NULL &&
+           x == 0;
+}
+static int get_token_for_scopes_null_out_token(void) {
+    int64_t x = 42;
+    return failed_call(paytrim_auth_client_get_token_for_scopes(good_client, "api://x/.default", NULL, &x)) && x == 0;
+}
+static int get_token_for_scopes_null_scopes(void) {
+    char *t = GARBAGE;
+    int64_t x = 42;
+    return failed_call(paytrim_auth_client_get_token_for_scopes(good_client, NULL, &t, &x)) && t == NULL && x == 0;
+}
+static int get_token_for_scopes_rejected(void) {
+    char *t = GARBAGE;
+    int64_t x = 42;
+    return failed_call(paytrim_auth_client_get_token_for_scopes(rejected_client, "api://x/.default", &t, &x)) &&
+           t == NULL && x == 0;
+}
+static int get_cached_token_for_scopes_null_out_token(void) {
+    int64_t x = 42;
+    return failed_call(paytrim_auth_client_get_cached_token_for_scopes(good_client, "api://x/.default", NULL, &x)) &&
+           x == 0;
+}
+static int get_cached_token_for_scopes_null_scopes(void) {
+    char *t = GARBAGE;
+    int64_t x = 42;
+    return failed_call(paytrim_auth_client_get_cached_token_for_scopes(good_client, NULL, &t, &x)) && t == NULL &&
+           x == 0;
+}
+static int refresh_token_for_scopes_null_out_token(void) {
+    int64_t x = 42;
+    return failed_call(paytrim_auth_client_refresh_token_for_scopes(good_client, "api://x/.default", NULL, &x)) &&
+           x == 0;
+}
+static int refresh_token_for_scopes_rejected(void) {
+    char *t = GARBAGE;
+    int64_t x = 42;
+    return failed_call(paytrim_auth_client_refresh_token_for_scopes(rejected_client, "api://x/.default", &t, &x)) &&
+           t == NULL && x == 0;
+}
 static int credential_from_secret_null(void) {
     paytrim_auth_credential *c = GARBAGE;
     return failed_call(paytrim_auth_credential_from_secret(NULL, &c)) && c == NULL;
@@ -188,6 +231,14 @@ static const struct {
     {"refresh_token: NULL client", refresh_token_null_client},
     {"refresh_token: NULL out_token, expiry given", refresh_token_null_out_token},
     {"refresh_token: secret rejected by the server", refresh_token_rejected},
+    {"get_token_for_scopes: NULL client", get_token_for_scopes_null_client},
+    {"get_token_for_scopes: NULL out_token, expiry given", get_token_for_scopes_null_out_token},
+    {"get_token_for_scopes: NULL scopes", get_token_for_scopes_null_scopes},
+    {"get_token_for_scopes: secret rejected by the server", get_token_for_scopes_rejected},
+    {"get_cached_token_for_scopes: NULL out_token, expiry given", get_cached_token_for_scopes_null_out_token},
+    {"get_cached_token_for_scopes: NULL scopes", get_cached_token_for_scopes_null_scopes},
+    {"refresh_token_for_scopes: NULL out_token, expiry given", refresh_token_for_scopes_null_out_token},
+    {"refresh_token_for_scopes: secret rejected by the server", refresh_token_for_scopes_rejected},
     {"credential_from_secret: NULL secret", credential_from_secret_null},
     {"credential_from_certificate_file: missing file", credential_from_certificate_file_missing},
     {"credential_from_certificate_pem: not PEM", credential_from_certificate_pem_garbage},
@@ -255,7 +306,7 @@ int main(void) {
     }
     paytrim_auth_client_free(good_client);
     paytrim_auth_client_free(rejected_client);
-    printf("c-outputs-cleared: %zu exports' failure rows; %d passed, %d failed\n", sizeof rows / sizeof rows[0],
-           passed, failed);
+    printf("c-outputs-cleared: %zu failing calls over every export with outputs; %d passed, %d failed\n",
+           sizeof rows / sizeof rows[0], passed, failed);
     return failed == 0 ? 0 : 1;
 }
