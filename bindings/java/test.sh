@@ -14,6 +14,7 @@ command -v mvn >/dev/null || need_apt+=(maven)
 command -v cc >/dev/null || need_apt+=(gcc libc6-dev)
 command -v readelf >/dev/null || need_apt+=(binutils)
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v python3 >/dev/null || need_apt+=(python3)
 if ((${#need_apt[@]})); then
   sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
   $sudo apt-get update -qq
@@ -62,9 +63,28 @@ if ! mvn -q -B -Dpaytrim.native.dir="$libdir" -Dpaytrim.emulator="$PAYTRIM_EMULA
   status=1
 fi
 
+# Beside the main jar (just built above, reused): the Azure SDK adapter module (azure-core's
+# BearerTokenAuthenticationPolicy against a local HTTPS server) and the Kotlin example
+# (kotlin-maven-plugin), each its own small Maven project; Maven fetches azure-core and Kotlin.
+jar="$here/target/paytrim-auth-0.1.0.jar"
+if [[ -f "$jar" ]]; then
+  t0=$(date +%s)
+  if ! (cd "$here/azure" && mvn -q -B -Dpaytrim.jar="$jar" -Dpaytrim.emulator="$PAYTRIM_EMULATOR" clean test 2>&1 \
+      | sed -u -e 's/\x1b\[0m//g' -e '/^SLF4J: /d'); then
+    status=1
+  fi
+  echo "java: azure adapter module: $(( $(date +%s) - t0 )) s"
+  t0=$(date +%s)
+  PAYTRIM_JAR="$jar" "$here/kotlin/run-example.sh" || status=1
+  echo "java: kotlin example: $(( $(date +%s) - t0 )) s"
+else
+  echo "java: $jar was not built: the azure adapter and Kotlin example did not run" >&2
+  status=1
+fi
+
 # Surefire/failsafe summary (hidden by -q).
 total=0 failed=0 errors=0 skipped=0
-for f in target/surefire-reports/TEST-*.xml target/failsafe-reports/TEST-*.xml; do
+for f in target/surefire-reports/TEST-*.xml target/failsafe-reports/TEST-*.xml azure/target/surefire-reports/TEST-*.xml; do
   [[ -f "$f" ]] || continue
   head=$(grep -m1 -o '<testsuite [^>]*>' "$f")
   get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$head"; }
