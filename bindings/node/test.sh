@@ -47,4 +47,9 @@ echo "== node --test"
 # budget to match (PAYTRIM_NODE_WORKER_ROUNDS changes the rounds).
 mapfile -t files < <(ls test/*.test.js | grep -v '/workers\.test\.js$')
 node --test --test-reporter=tap --test-timeout=180000 "${files[@]}"
+# @azure/core-rest-pipeline's own bearerTokenAuthenticationPolicy with the client as its
+# TokenCredential (its own lockfile in test/azure-pipeline; needs openssl for the API's certificate).
+echo "== node --test test/azure-pipeline (npm ci)"
+(cd test/azure-pipeline && npm ci --no-audit --no-fund --silent)
+node --test --test-reporter=tap --test-timeout=120000 test/azure-pipeline/bearer-policy.js
 node --test --test-reporter=tap --test-timeout=1200000 test/workers.test.js
