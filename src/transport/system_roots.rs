@@ -76,9 +76,9 @@ mod files {
         let mut seen = HashSet::new();
         if let Some(file) = file {
             match open(file) {
-                Ok(Some((f, id))) => {
-                    seen.insert(id);
-                    reader.read_file(f, file, &mut out);
+                Ok(Some(opened)) => {
+                    seen.insert(opened.id);
+                    reader.read_file(opened.file, opened.size, file, &mut out);
                 }
                 Ok(None) => out.errors.push(format!("failed to read PEM from file: not a file: '{}'", file.display())),
                 Err(e) => out.errors.push(format!("failed to read PEM from file: {e} at '{}'", file.display())),
@@ -105,14 +105,16 @@ mod files {
                 // Symlinks (hashed directories are made of them) are followed.
                 let path = entry.path();
                 match entry.file_type() {
-                    Ok(t) if t.is_symlink() && points_into_same_dir(&path) => continue,
+                    Ok(t) if t.is_symlink() && is_hash_name(&entry.file_name()) && points_into_same_dir(&path) => {
+                        continue
+                    }
                     Ok(t) if t.is_file() || t.is_symlink() => {}
                     Ok(_) => continue,
                     Err(_) => {} // unknown: opened and checked below
                 }
                 // One path walk per entry: open, then the identity and type
                 // of what was opened (fstat), not stat then open.
-                let (f, id) = match open(&path) {
+                let opened = match open(&path) {
                     Ok(Some(opened)) => opened,
                     Ok(None) => continue,                                      // not a regular file
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // dangling link
@@ -121,14 +123,29 @@ mod files {
                         continue;
                     }
                 };
-                if seen.insert(id) {
-                    reader.read_file(f, &path, &mut out);
+                if seen.insert(opened.id) {
+                    reader.read_file(opened.file, opened.size, &path, &mut out);
                 }
             }
         }
         out.certs.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
         out.certs.dedup();
         out
+    }
+
+    /// Whether `name` is one `c_rehash` / `openssl rehash` gives its links
+    /// (`3513523f.0`, `a94d09e5.r1`): the links worth a `readlink`; any
+    /// other entry is opened directly.
+    pub(super) fn is_hash_name(name: &std::ffi::OsStr) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        match name.as_bytes().split_at_checked(8) {
+            Some((hash, rest)) => {
+                let digits = rest.strip_prefix(b".r").or_else(|| rest.strip_prefix(b"."));
+                hash.iter().all(u8::is_ascii_hexdigit)
+                    && digits.is_some_and(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
+            }
+            None => false,
+        }
     }
 
     /// Whether the symlink at `path` names a file of its own directory (no
@@ -146,12 +163,19 @@ mod files {
     }
 
     /// Opens a regular file (without blocking on a FIFO a link may point
-    /// to) and returns it with its identity (device, inode); `None` for
-    /// anything else.
-    fn open(path: &Path) -> io::Result<Option<(fs::File, (u64, u64))>> {
-        let f = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path)?;
-        let m = f.metadata()?;
-        Ok(m.is_file().then(|| (f, (m.dev(), m.ino()))))
+    /// to) and returns it with its identity (device, inode) and size; `None`
+    /// for anything else.
+    fn open(path: &Path) -> io::Result<Option<Opened>> {
+        let file = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path)?;
+        let m = file.metadata()?;
+        Ok(m.is_file().then(|| Opened { file, id: (m.dev(), m.ino()), size: m.len() }))
+    }
+
+    /// A regular file, open, with its identity (device, inode) and size.
+    struct Opened {
+        file: fs::File,
+        id: (u64, u64),
+        size: u64,
     }
 
     /// Buffers reused from file to file (every freed heap block is wiped by
@@ -173,17 +197,26 @@ mod files {
     }
 
     impl Reader {
-        fn read_file(&mut self, mut f: fs::File, path: &Path, out: &mut Found) {
+        /// Reads `f` to its end: EOF, or its `size` from fstat once read
+        /// (sparing the read that would return 0; a size of 0, as some
+        /// special files show, reads to EOF).
+        fn read_file(&mut self, mut f: fs::File, size: u64, path: &Path, out: &mut Found) {
             let Reader { chunk, carry, pem } = self;
             pem.label = None;
             carry.clear();
             let fail = |why: String| format!("failed to read PEM from file: {why} in '{}'", path.display());
+            let mut total = 0u64;
             loop {
-                let n = match f.read(&mut chunk[..]) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return out.errors.push(fail(e.to_string())),
+                let n = if size > 0 && total >= size {
+                    0
+                } else {
+                    match f.read(&mut chunk[..]) {
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return out.errors.push(fail(e.to_string())),
+                    }
                 };
+                total += n as u64;
                 if n == 0 {
                     let last = pem.lines(carry, &mut out.certs).and_then(|()| pem.finish());
                     if let Err(why) = last {
@@ -330,6 +363,17 @@ mod tests {
         certificates(PEM.as_bytes(), &mut certs).unwrap();
         let ders: Vec<&[u8]> = certs.iter().map(|c| c.as_ref()).collect();
         assert_eq!(ders, [&[0u8, 1, 2, 3, 4, 5][..], &[10, 11, 12][..]]);
+    }
+
+    #[test]
+    fn hash_link_names() {
+        use super::files::is_hash_name;
+        for yes in ["3513523f.0", "a94d09e5.r12", "ABCDEF01.1"] {
+            assert!(is_hash_name(yes.as_ref()), "{yes}");
+        }
+        for no in ["3513523f", "3513523f.", "3513523f.x", "ca-certificates.crt", "GTS_Root_R1.pem", "3513523g.0"] {
+            assert!(!is_hash_name(no.as_ref()), "{no}");
+        }
     }
 
     #[test]
