@@ -56,6 +56,19 @@ export interface PaytrimAuthClientOptions {
   refreshMarginS?: number;
   /** Proxy URL, or `none`. */
   proxy?: string;
+  /**
+   * On-host cache tier: an absolute directory shared by this user's processes
+   * (created 0700; refused if others can write it). Default: `PAYTRIM_CACHE_DIR`, else off.
+   */
+  cacheDir?: string;
+  /** Fleet cache tier: `redis://[user:password@]host:port[/db]` or `rediss://...`. Default: `PAYTRIM_REDIS_URL`, else off. */
+  redisUrl?: string;
+  /** Prefix of the Redis keys (default `paytrim-auth:`). */
+  redisKeyPrefix?: string;
+  /** Most time Redis may add to a fetch, in milliseconds (default 500). */
+  redisTimeoutMs?: number;
+  /** PEM file of CA certificates trusted for `rediss://` (default: the system's roots). */
+  redisCaFile?: string;
 }
 
 /** What an `assertion` function is asked to sign. */

@@ -25,6 +25,11 @@ const CONFIG_OPTIONS = Object.freeze({
   imdsEndpoint: ['imds_endpoint', 'string'],
   identityEndpoint: ['identity_endpoint', 'string'],
   identityHeader: ['identity_header', 'string'],
+  cacheDir: ['cache_dir', 'string'],
+  redisUrl: ['redis_url', 'string'],
+  redisKeyPrefix: ['redis_key_prefix', 'string'],
+  redisTimeoutMs: ['redis_timeout_ms', 'integer'],
+  redisCaFile: ['redis_ca_file', 'string'],
 });
 const KNOWN_OPTIONS = new Set(['clientId', ...CREDENTIAL_OPTIONS, ...Object.keys(CONFIG_OPTIONS)]);
 // Set by PaytrimAuthClient.fromEnvironment(): the credential comes from the variables.

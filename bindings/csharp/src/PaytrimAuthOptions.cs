@@ -71,6 +71,24 @@ namespace Paytrim.Auth
         /// <summary>Managed identity: the App Service secret header value (<c>identity_header</c>; default <c>IDENTITY_HEADER</c>).</summary>
         public string IdentityHeader { get; set; }
 
+        /// <summary>On-host cache tier (<c>cache_dir</c>): processes of this user on this host share tokens,
+        /// and one fetch, through sealed files in this absolute directory (created 0700; refused at client
+        /// creation when another user owns it or others can write it). Default: <c>PAYTRIM_CACHE_DIR</c>, else off.</summary>
+        public string CacheDir { get; set; }
+
+        /// <summary>Fleet cache tier (<c>redis_url</c>): <c>redis://[user:password@]host:port[/db]</c> or
+        /// <c>rediss://...</c>. Default: <c>PAYTRIM_REDIS_URL</c>, else off.</summary>
+        public string RedisUrl { get; set; }
+
+        /// <summary>Prefix of the Redis keys (<c>redis_key_prefix</c>; default <c>paytrim-auth:</c>).</summary>
+        public string RedisKeyPrefix { get; set; }
+
+        /// <summary>Most time Redis may add to one fetch (<c>redis_timeout_ms</c>; default 500 ms).</summary>
+        public TimeSpan? RedisTimeout { get; set; }
+
+        /// <summary>PEM file of CA certificates trusted for <c>rediss://</c> (<c>redis_ca_file</c>).</summary>
+        public string RedisCaFile { get; set; }
+
         /// <summary>
         /// Sets any configuration key by its C ABI name (escape hatch for keys newer than this
         /// wrapper). Applied after the properties, in call order. Returns this object.
@@ -103,6 +121,11 @@ namespace Paytrim.Auth
             Add(list, "imds_endpoint", ImdsEndpoint);
             Add(list, "identity_endpoint", IdentityEndpoint);
             Add(list, "identity_header", IdentityHeader);
+            Add(list, "cache_dir", CacheDir);
+            Add(list, "redis_url", RedisUrl);
+            Add(list, "redis_key_prefix", RedisKeyPrefix);
+            AddMs(list, "redis_timeout_ms", RedisTimeout);
+            Add(list, "redis_ca_file", RedisCaFile);
             list.AddRange(_extra);
             return list;
         }

@@ -859,6 +859,51 @@ public final class PaytrimAuthClient implements AutoCloseable {
             return option("proxy", url);
         }
 
+        /**
+         * On-host cache tier ({@code cache_dir}): processes of this user on this
+         * host share tokens, and one fetch, through sealed files in {@code dir}
+         * (an absolute path; created with mode 0700; refused at {@link #build()}
+         * when another user owns it or others can write it). Default: the
+         * {@code PAYTRIM_CACHE_DIR} variable, else off. See the README's
+         * "Sharing tokens between processes and hosts".
+         */
+        public Builder cacheDir(Path dir) {
+            if (dir == null) {
+                throw new IllegalArgumentException("cacheDir is null");
+            }
+            return option("cache_dir", dir.toAbsolutePath().toString());
+        }
+
+        /**
+         * Fleet cache tier ({@code redis_url}): {@code redis://[user:password@]host:port[/db]}
+         * or {@code rediss://...}. Hosts share tokens, and one fetch, through
+         * sealed values in Redis. Default: {@code PAYTRIM_REDIS_URL}, else off.
+         */
+        public Builder redisUrl(String url) {
+            return option("redis_url", url);
+        }
+
+        /** Prefix of the Redis keys ({@code redis_key_prefix}, default {@code paytrim-auth:}). */
+        public Builder redisKeyPrefix(String prefix) {
+            return option("redis_key_prefix", prefix);
+        }
+
+        /** Most time Redis may add to one fetch ({@code redis_timeout_ms}, default 500 ms). */
+        public Builder redisTimeout(Duration d) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("redisTimeout is null, zero or negative");
+            }
+            return option("redis_timeout_ms", Long.toString(d.toMillis()));
+        }
+
+        /** PEM file of CA certificates trusted for {@code rediss://} ({@code redis_ca_file}). */
+        public Builder redisCaFile(Path path) {
+            if (path == null) {
+                throw new IllegalArgumentException("redisCaFile is null");
+            }
+            return option("redis_ca_file", path.toAbsolutePath().toString());
+        }
+
         /** Never use a proxy, whatever the environment says. */
         public Builder noProxy() {
             return option("proxy", "none");
