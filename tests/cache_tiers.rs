@@ -61,10 +61,18 @@ fn child_process() {
         }
         println!("CREATE ok");
         let calls: u32 = var("PT_CALLS").and_then(|c| c.parse().ok()).unwrap_or(1);
-        for _ in 0..calls {
+        // PT_PAUSES_MS: comma-separated sleeps after the first, second, ... call.
+        let pauses: Vec<u64> =
+            var("PT_PAUSES_MS").unwrap_or_default().split(',').filter_map(|p| p.trim().parse().ok()).collect();
+        for call in 0..calls as usize {
             let t0 = Instant::now();
             let mut token = std::ptr::null_mut();
-            let e = ffi::paytrim_auth_client_get_token(client, &mut token, std::ptr::null_mut());
+            // PT_REFRESH_AT: the call (0-based) made with refresh_token (after an API's 401).
+            let e = if var("PT_REFRESH_AT").and_then(|r| r.parse::<usize>().ok()) == Some(call) {
+                ffi::paytrim_auth_client_refresh_token(client, &mut token, std::ptr::null_mut())
+            } else {
+                ffi::paytrim_auth_client_get_token(client, &mut token, std::ptr::null_mut())
+            };
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             if e.is_null() {
                 let text = CStr::from_ptr(token).to_string_lossy().into_owned();
@@ -73,8 +81,8 @@ fn child_process() {
             } else {
                 println!("CALL err{} {ms:.3} {}", ffi::paytrim_auth_error_code(e), message(e));
             }
-            if let Some(pause) = var("PT_PAUSE_MS").and_then(|p| p.parse().ok()) {
-                std::thread::sleep(Duration::from_millis(pause));
+            if let Some(pause) = pauses.get(call) {
+                std::thread::sleep(Duration::from_millis(*pause));
             }
         }
         ffi::paytrim_auth_client_free(client);
@@ -416,6 +424,52 @@ fn a_retry_after_seen_by_one_process_holds_back_the_others() {
     // Another cache dir (another host) does not know of it.
     let elsewhere = Spec::new(&emu, &who).cache_dir(&cache_dir("throttle-2")).run();
     assert_all_ok(&[elsewhere]);
+    assert_eq!(emu.token_requests(), 2);
+}
+
+#[test]
+fn a_background_refresh_reaches_the_other_processes() {
+    let emu = Emulator::start().unwrap();
+    // 12 s tokens: refreshed in the background from about 6 s on (half-life, minus jitter).
+    emu.set_expires_in(12);
+    let who = register(&emu, "refresh");
+    let dir = cache_dir("refresh");
+    // Process A: a token, then a call inside the refresh window (served at
+    // once, starts the background refresh), then the refreshed token.
+    let mut a = Spec::new(&emu, &who).cache_dir(&dir);
+    a.calls = 3;
+    a.env.push(("PT_PAUSES_MS".into(), "6500,1000".into()));
+    let a = a.run();
+    assert_all_ok(std::slice::from_ref(&a));
+    assert_eq!(emu.token_requests(), 2, "the first fetch and one background refresh: {a:?}");
+    assert_eq!(a.calls[0].what, a.calls[1].what, "the call in the window got the current token");
+    assert_ne!(a.calls[1].what, a.calls[2].what, "the refresh landed");
+    // Process B, started after A: the refreshed token, from the tier.
+    let b = Spec::new(&emu, &who).cache_dir(&dir).run();
+    assert_all_ok(std::slice::from_ref(&b));
+    assert_eq!(b.calls[0].what, a.calls[2].what, "the refreshed token reached the other process");
+    assert_eq!(emu.token_requests(), 2);
+}
+
+#[test]
+fn a_forced_refresh_never_takes_the_dropped_token_back_from_the_tier() {
+    let emu = Emulator::start().unwrap();
+    let who = register(&emu, "force");
+    let dir = cache_dir("force");
+    let first = Spec::new(&emu, &who).cache_dir(&dir).run();
+    assert_all_ok(std::slice::from_ref(&first));
+    // B reads the token from the tier, then its API answers 401: refresh_token.
+    let mut b = Spec::new(&emu, &who).cache_dir(&dir);
+    b.calls = 2;
+    b.env.push(("PT_REFRESH_AT".into(), "1".into()));
+    let b = b.run();
+    assert_all_ok(std::slice::from_ref(&b));
+    assert_eq!(b.calls[0].what, first.calls[0].what, "from the tier");
+    assert_ne!(b.calls[1].what, first.calls[0].what, "the forced refresh fetched a new token");
+    assert_eq!(emu.token_requests(), 2);
+    // C: the new token, from the tier.
+    let c = Spec::new(&emu, &who).cache_dir(&dir).run();
+    assert_eq!(c.calls[0].what, b.calls[1].what);
     assert_eq!(emu.token_requests(), 2);
 }
 
