@@ -6,6 +6,18 @@
 //!
 //! Like `Instant`, a [`Stamp`] ignores wall-clock changes (NTP steps, manual
 //! changes), so neither can stretch or cut a token's life.
+//!
+//! Platforms (only Linux is compiled and run here; the others reviewed):
+//! - Linux, Android: `CLOCK_BOOTTIME`.
+//! - macOS, iOS: `CLOCK_MONOTONIC`, which on Apple's systems keeps counting
+//!   while asleep (it is `mach_continuous_time`; `mach_absolute_time`, under
+//!   `Instant`, is the one that stops).
+//! - FreeBSD and the other Unixes: `CLOCK_MONOTONIC`; whether it counts a
+//!   suspend varies, so there a token may outlive a suspend until the
+//!   server's 401 (then `refresh_token`).
+//! - Windows: `Instant`, which is `QueryPerformanceCounter`: Microsoft
+//!   documents it as counting sleep and hibernation (unlike
+//!   `QueryUnbiasedInterruptTime`), so it is the suspend-aware clock there.
 
 use std::ops::{Add, Sub};
 use std::time::Duration;
@@ -16,11 +28,12 @@ pub struct Stamp(u64);
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const CLOCK: libc::clockid_t = libc::CLOCK_BOOTTIME;
-// Elsewhere (macOS, the BSDs) CLOCK_MONOTONIC already counts suspend.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+// Elsewhere (macOS: counts suspend; the BSDs: see above) CLOCK_MONOTONIC.
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 const CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
 
 /// Now, on the suspend-aware clock.
+#[cfg(unix)]
 #[inline]
 pub fn now() -> Stamp {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -28,6 +41,16 @@ pub fn now() -> Stamp {
     // fail with a valid pointer and clock id).
     unsafe { libc::clock_gettime(CLOCK, &mut ts) };
     Stamp((ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64) + suspended_ns())
+}
+
+/// Now, on the suspend-aware clock: time since the first reading in this
+/// process (plus one second, so that no stamp is zero).
+#[cfg(not(unix))]
+#[inline]
+pub fn now() -> Stamp {
+    static BASE: once_cell::sync::Lazy<std::time::Instant> = once_cell::sync::Lazy::new(std::time::Instant::now);
+    let since = BASE.elapsed() + Duration::from_secs(1);
+    Stamp(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX) + suspended_ns())
 }
 
 impl Stamp {

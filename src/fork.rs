@@ -5,6 +5,9 @@
 //! made in with the current one and rebuild what came from the parent,
 //! never touching the parent's copy (its sockets and TLS sessions belong to
 //! the parent). The cache-hit path reads nothing from here.
+//!
+//! Platforms: every Unix has `pthread_atfork` (macOS included). Windows has
+//! no fork(): the generation stays 0 and nothing is ever rebuilt.
 
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +16,7 @@ use std::sync::Once;
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 static WATCH: Once = Once::new();
 
+#[cfg(unix)]
 extern "C" fn in_child_after_fork() {
     GENERATION.fetch_add(1, Ordering::SeqCst);
 }
@@ -21,6 +25,7 @@ extern "C" fn in_child_after_fork() {
 pub fn watch() {
     WATCH.call_once(|| {
         // SAFETY: registers a handler that only does an atomic add.
+        #[cfg(unix)]
         unsafe {
             libc::pthread_atfork(None, None, Some(in_child_after_fork));
         }

@@ -28,9 +28,41 @@ pub struct WipeOnFree;
 /// `ptr` is valid for writes of `len` bytes.
 unsafe fn wipe(ptr: *mut u8, len: usize) {
     std::ptr::write_bytes(ptr, 0, len);
-    // An empty asm block that may read the memory behind `ptr`: the zeroing
-    // above must happen (the technique of Linux's `memzero_explicit`).
+    keep_written(ptr);
+}
+
+/// An empty asm block that may read the memory behind `ptr`: the zeroing
+/// before it must happen (the technique of Linux's `memzero_explicit`).
+/// Stable `asm!` covers every architecture this library ships for (x86-64,
+/// AArch64, and 32-bit x86/ARM, RISC-V, LoongArch); elsewhere a compiler
+/// fence and `black_box` keep the stores, less strictly guaranteed.
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64",
+    target_arch = "riscv32",
+    target_arch = "loongarch64"
+))]
+#[inline(always)]
+unsafe fn keep_written(ptr: *mut u8) {
     std::arch::asm!("/* {0} */", in(reg) ptr, options(nostack, preserves_flags));
+}
+
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64",
+    target_arch = "riscv32",
+    target_arch = "loongarch64"
+)))]
+#[inline(always)]
+unsafe fn keep_written(ptr: *mut u8) {
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+    std::hint::black_box(ptr);
 }
 
 // SAFETY: every call forwards to `System` with the same layout contract;

@@ -23,6 +23,9 @@
 //! use no tier: anyone able to read the directory or Redis could otherwise
 //! forge or read their entries. That is logged once per client.
 
+// Unix only: flock, owner and mode checks, O_NOFOLLOW. Elsewhere (Windows) a
+// `cache_dir` is refused at client creation, naming the platform.
+#[cfg(unix)]
 mod host_dir;
 #[cfg(feature = "redis-tier")]
 mod redis;
@@ -72,6 +75,7 @@ pub(crate) enum LockTry {
 }
 
 pub(crate) enum TierGuard {
+    #[cfg(unix)]
     File(#[allow(dead_code)] host_dir::FileLock),
     #[cfg(feature = "redis-tier")]
     Redis(redis::RedisLock),
@@ -238,12 +242,22 @@ impl Tiers {
         };
         let sealer = Sealer::new(&material, key_digest);
         let mut tiers: Vec<Box<dyn CacheTier>> = Vec::new();
+        #[cfg(unix)]
         if let Some(dir) = &config.cache_dir {
             let tier = host_dir::HostDir::open(dir, &sealer).map_err(|e| {
                 let m = format!("{dir_from}{}", e.message());
                 e.with_message(m)
             })?;
             tiers.push(Box::new(tier));
+        }
+        #[cfg(not(unix))]
+        if let Some(dir) = &config.cache_dir {
+            return Err(Error::invalid_argument(format!(
+                "{dir_from}cache_dir '{}': the on-host cache tier needs a Unix system (flock, owner and mode \
+                 checks); it is not available on {}",
+                dir.display(),
+                std::env::consts::OS
+            )));
         }
         #[cfg(feature = "redis-tier")]
         if let Some(url) = &config.redis_url {

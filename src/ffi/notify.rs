@@ -517,7 +517,8 @@ pub(super) unsafe fn notify_call<'a>(
     Ok(client)
 }
 
-#[cfg(test)]
+// Unix only: the tests read the socket pair (which other platforms do not have).
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
