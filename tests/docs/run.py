@@ -287,14 +287,17 @@ def run_node(snips, ctx, res):
     # the package from its tarball, as the Node README says.
     for f in ("package.json", "package-lock.json"):
         shutil.copy(os.path.join(HERE, "node", f), d)
+    t0 = time.time()
     rc, out = sh(["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"], d, ctx.env, 300)
     if rc == 0:
         rc, out = sh(["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", "--no-save", ctx.tgz],
                      d, ctx.env, 300)
+    print(f"  (npm ci + npm install {os.path.basename(ctx.tgz)}: {time.time() - t0:.0f} s)", flush=True)
     if rc != 0:
         for s in snips:
             res.add(s, "FAILED", f"npm install {ctx.tgz}:\n" + tail(out))
         return
+    to_check = []
     for n, s in enumerate(snips):
         code = fill(s["template"], s["code"]) if s["template"] else s["code"]
         ext = ".mjs" if re.search(r"^import\s", code, re.M) else ".js"
@@ -302,16 +305,25 @@ def run_node(snips, ctx, res):
         with open(os.path.join(d, name), "w") as f:
             f.write(f"// {origin(s, '')}\n" + code)
         if s["mode"] == "compile":
-            # Not run: type-checked against the package's index.d.ts, so a renamed option or method fails.
-            rc, out = sh(["node", "node_modules/typescript/bin/tsc", "--noEmit", "--allowJs", "--checkJs",
-                          "--target", "es2022", "--module", "commonjs", "--types", "node", "--skipLibCheck",
-                          name], d, ctx.env)
-            res.add(s, "compiled" if rc == 0 else "FAILED",
-                    s["reason"] + " (type-checked)" if rc == 0 else "tsc --checkJs:\n" + tail(out))
+            to_check.append((s, name))
             continue
+        t0 = time.time()
         rc, out = sh(["node", name], d, ctx.env)
         err = check_run(rc, out)
-        res.add(s, "FAILED" if err else "ok", err or "")
+        res.add(s, "FAILED" if err else "ok", err or f"{time.time() - t0:.1f} s")
+    if to_check:
+        # Not run: type-checked (one tsc run for all) against the package's index.d.ts, so a renamed
+        # option or method fails.
+        rc, out = sh(["node", "node_modules/typescript/bin/tsc", "--noEmit", "--allowJs", "--checkJs",
+                      "--target", "es2022", "--module", "commonjs", "--types", "node", "--skipLibCheck"]
+                     + [name for _, name in to_check], d, ctx.env, 300)
+        lines = re.sub(r"\x1b\[[0-9;]*m", "", out).split("\n")
+        for s, name in to_check:
+            mine = [l for l in lines if l.startswith(name + "(")]
+            if rc != 0 and (mine or not any(l.startswith(tuple(n + "(" for _, n in to_check)) for l in lines)):
+                res.add(s, "FAILED", "tsc --checkJs:\n" + "\n".join(mine or [tail(out)]))
+            else:
+                res.add(s, "compiled", s["reason"] + " (type-checked)")
 
 
 # ---------------------------------------------------------------- main
@@ -363,11 +375,14 @@ def main():
         for s in found:
             if s["mode"] == "skip":
                 res.add(s, "skipped", s["reason"])
-        run_c(by("c"), found, ctx, res)
         dep = next((s for s in found if s["mode"] == "dependency"), None)
-        run_jvm(by("java", "kotlin"), dep, ctx, res)
-        run_csharp(by("csharp"), found, ctx, res)
-        run_node(by("js"), ctx, res)
+        for name, step in (("C", lambda: run_c(by("c"), found, ctx, res)),
+                           ("Java and Kotlin", lambda: run_jvm(by("java", "kotlin"), dep, ctx, res)),
+                           ("C#", lambda: run_csharp(by("csharp"), found, ctx, res)),
+                           ("Node", lambda: run_node(by("js"), ctx, res))):
+            t1 = time.time()
+            step()
+            print(f"  ({name}: {time.time() - t1:.0f} s)", flush=True)
         for s in found:
             if s["mode"] in ("run", "compile") and s["lang"] not in ("c", "java", "kotlin", "csharp", "js"):
                 res.add(s, "FAILED", f"no runner for {s['lang']} snippets")

@@ -6,8 +6,9 @@
 #   PAYTRIM_AUTH_LIB   absolute path of libpaytrim_auth.so      (default: built here)
 #   PAYTRIM_EMULATOR   absolute path of paytrim-entra-emulator  (default: built here)
 #   PAYTRIM_DOCTEST_ONLY=c,java,kotlin,csharp,js   run only these languages
-# Reuses the jar and the nupkg the Java and C# suites made when they are newer than the
-# library and the wrapper's sources; otherwise builds them the same way.
+# The packages come from scripts/package.sh (as released, with this library as linux-x64);
+# the jar and the nupkg the Java and C# suites made are reused when they are newer than the
+# library and the wrapper's sources.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -24,6 +25,7 @@ command -v nuget >/dev/null || need_apt+=(nuget)
 [[ -f /usr/lib/mono/4.5/System.Net.Http.dll ]] || need_apt+=(libmono-system-net-http4.0-cil)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 command -v unzip >/dev/null || need_apt+=(unzip)   # the C# README's commands take the nupkg apart with it
+command -v zip >/dev/null || need_apt+=(zip)       # scripts/package.sh
 if ((${#need_apt[@]})); then
   echo "== installing ${need_apt[*]}"
   sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
@@ -51,44 +53,32 @@ fresh() {
 only="${PAYTRIM_DOCTEST_ONLY:-}"
 wants() { [[ -z "$only" ]] || [[ ",$only," == *",$1,"* ]]; }
 jar=none nupkg=none tgz=none
+version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -1)"
 
-version() { sed -n "s/.*<version>\([^<]*\)<\/version>.*/\1/p" "$1" | head -1; }
-
-# ---- the jar (bindings/java: mvn package with the library inside)
+# The packages as released (scripts/package.sh, with this library as linux-x64), except that the
+# jar and the nupkg the Java and C# suites just made are reused when they are newer than the
+# library and the wrapper's sources.
+need=()
 if wants java || wants kotlin; then
-jver="$(version "$root/bindings/java/pom.xml")"
-jar="$root/bindings/java/target/paytrim-auth-$jver.jar"
-if ! fresh "$jar" "$root/bindings/java/src" "$root/bindings/java/pom.xml"; then
-  echo "== mvn package (bindings/java)"
-  libdir="$work/native"; mkdir -p "$libdir"; cp "$lib" "$libdir/libpaytrim_auth.so"
-  (cd "$root/bindings/java" && mvn -q -B -DskipTests -Dpaytrim.native.dir="$libdir" package 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g')
+  jar="$root/bindings/java/target/paytrim-auth-$version.jar"
+  fresh "$jar" "$root/bindings/java/src" "$root/bindings/java/pom.xml" || { jar="$work/packages/paytrim-auth-$version.jar"; need+=(java); }
 fi
-fi
-
-# ---- the nupkg (bindings/csharp: mcs, then nuget pack, as bindings/csharp/test.sh does)
 if wants csharp; then
-cver="$(version "$root/bindings/csharp/Paytrim.Auth.nuspec")"
-nupkg="$root/bindings/csharp/build/pkg/Paytrim.Auth.$cver.nupkg"
-if ! fresh "$nupkg" "$root/bindings/csharp/src" "$root/bindings/csharp/Paytrim.Auth.nuspec"; then
-  echo "== mcs + nuget pack (bindings/csharp)"
-  b="$work/csharp-build"; mkdir -p "$b"
-  mcs -langversion:7.2 -nologo -optimize+ -target:library -unsafe -out:"$b/Paytrim.Auth.dll" "$root"/bindings/csharp/src/*.cs
-  cp "$root/bindings/csharp/src/Paytrim.Auth.dll.config" "$b/"
-  cp "$lib" "$b/libpaytrim_auth.so"
-  HOME="${HOME:-$b}" nuget pack "$root/bindings/csharp/Paytrim.Auth.nuspec" -NonInteractive -NoDefaultExcludes \
-    -BasePath "$b" -OutputDirectory "$work/packages" >/dev/null
-  nupkg="$work/packages/Paytrim.Auth.$cver.nupkg"
+  nupkg="$root/bindings/csharp/build/pkg/Paytrim.Auth.$version.nupkg"
+  fresh "$nupkg" "$root/bindings/csharp/src" "$root/bindings/csharp/Paytrim.Auth.nuspec" ||
+    { nupkg="$work/packages/Paytrim.Auth.$version.nupkg"; need+=(csharp); }
 fi
-fi
-
-# ---- the npm tarball (bindings/node: npm pack with the library in prebuilds/)
 if wants js; then
-echo "== npm pack (bindings/node)"
-(cd "$root/bindings/node" &&
-  { [[ -d node_modules/koffi ]] || npm ci --no-audit --no-fund --silent; } &&
-  mkdir -p prebuilds/linux-x64 && cp -f "$lib" prebuilds/linux-x64/libpaytrim_auth.so &&
-  npm pack --silent --pack-destination "$work/packages" >/dev/null)
-tgz="$(ls "$work"/packages/paytrim-auth-*.tgz)"
+  tgz="$work/packages/paytrim-auth-$version.tgz"; need+=(node)
+fi
+if ((${#need[@]})); then
+  mkdir -p "$work/natives/linux-x64"
+  cp "$lib" "$work/natives/linux-x64/libpaytrim_auth.so"
+  PAYTRIM_PACKAGES="${need[*]}" PAYTRIM_PACKAGES_DIR="$work/packages" "$root/scripts/package.sh" "$work/natives" |
+    grep -v '^   ' || true
+  for f in "$jar" "$nupkg" "$tgz"; do
+    [[ "$f" == none || -f "$f" ]] || { echo "scripts/package.sh made no $f" >&2; exit 1; }
+  done
 fi
 
 echo "== doc tests"
