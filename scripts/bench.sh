@@ -15,6 +15,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
 quick=0
 if [[ "${1:-}" == "--quick" ]]; then quick=1; export PAYTRIM_BENCH_QUICK=1; fi
 out="$root/bench/results/latest"
@@ -38,8 +40,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 log "building the library, the emulator and the benches (release)"
 cargo build --release --locked -q -p paytrim-auth -p paytrim-entra-emulator
 cargo bench --locked -q --no-run -p paytrim-auth 2>/dev/null
-export PAYTRIM_AUTH_LIB="$root/target/release/libpaytrim_auth.so"
-export PAYTRIM_EMULATOR="$root/target/release/paytrim-entra-emulator"
+export PAYTRIM_AUTH_LIB="$target_dir/release/libpaytrim_auth.so"
+export PAYTRIM_EMULATOR="$target_dir/release/paytrim-entra-emulator"
 
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 cp "$PAYTRIM_AUTH_LIB" "$tmp/lib.so" && strip "$tmp/lib.so"
@@ -48,14 +50,14 @@ echo "{\"name\":\"size\",\"unstripped_bytes\":$(stat -c %s "$PAYTRIM_AUTH_LIB"),
 log "criterion: cache hit, many keys"
 crit=()
 ((quick)) && crit=(--warm-up-time 0.3 --measurement-time 1 --sample-size 20)
-rm -rf target/criterion/hit target/criterion/many_keys
+rm -rf "$target_dir/criterion/hit" "$target_dir/criterion/many_keys"
 cargo bench --locked -q -p paytrim-auth --bench cache_hit -- "${crit[@]}" 2>&1 | grep -E "^[a-z_]+/|time:|filled" | tee "$out/criterion.txt" >&2
 
 log "scenarios: throughput, cold fetch vs curl, stampede"
 PAYTRIM_BENCH_VERBOSE=1 cargo bench --locked -q -p paytrim-auth --bench scenarios 2>&1 | grep -E "RESULT|stampede api" | tee "$out/scenarios.txt" >&2
 
 log "peers: installing msal, azure-identity, @azure/msal-node into target/bench-peers"
-peers="$root/target/bench-peers"
+peers="$target_dir/bench-peers"
 mkdir -p "$peers/node"
 if [[ ! -x "$peers/venv/bin/python" ]]; then python3 -m venv "$peers/venv"; fi
 "$peers/venv/bin/pip" install -q --disable-pip-version-check msal azure-identity

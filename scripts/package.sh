@@ -14,6 +14,7 @@
 # Output: ${CARGO_TARGET_DIR:-target}/packages/ (PAYTRIM_PACKAGES_DIR overrides).
 # Env: PAYTRIM_REQUIRE_ALL_PLATFORMS=1  fail unless all 8 platforms are given (release.yml)
 #      PAYTRIM_PACKAGES="java csharp node"  a subset
+#      PAYTRIM_PACKAGE_JAVA_DOCS=0  no sources and javadoc jars (quicker layout checks)
 # Needs: mvn + JDK, mcs + nuget (Mono), node + npm, unzip. Nothing is built in the source tree.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -92,10 +93,13 @@ check_layout() {
 if [[ " $only " == *" java "* ]]; then
   echo "== java"
   # enforcer.skip: the host-library check is for a developer's `mvn package`; here natives.dir carries them.
-  (cd bindings/java && mvn -q -B -DskipTests -Denforcer.skip=true \
+  docs=1; [[ "${PAYTRIM_PACKAGE_JAVA_DOCS:-1}" == 0 ]] && docs=0
+  skip_docs=(); ((docs)) || skip_docs=(-Dmaven.javadoc.skip=true -Dmaven.source.skip=true)
+  (cd bindings/java && mvn -q -B -DskipTests -Denforcer.skip=true "${skip_docs[@]}" \
     -Dpaytrim.build.dir="$work/java" -Dpaytrim.natives.dir="$work/natives" \
     -Dpaytrim.native.dir="$work/no-host-library" package 2>&1 | sed -u 's/\x1b\[0m//g')
-  for c in "" -sources -javadoc; do cp "$work/java/paytrim-auth-$version$c.jar" "$out/"; done
+  cp "$work/java/paytrim-auth-$version.jar" "$out/"
+  ((docs)) && for c in -sources -javadoc; do cp "$work/java/paytrim-auth-$version$c.jar" "$out/"; done
   cp bindings/java/pom.xml "$out/paytrim-auth-$version.pom"
   exp=(META-INF/MANIFEST.MF com/paytrim/auth/PaytrimAuthClient.class com/paytrim/auth/NativePlatform.class)
   for rid in "${present[@]}"; do exp+=("native/$rid/$(file_for "$rid")"); done
@@ -104,10 +108,12 @@ if [[ " $only " == *" java "* ]]; then
   for h in "Automatic-Module-Name: com.paytrim.auth" "Enable-Native-Access: ALL-UNNAMED" "Implementation-Version: $version"; do
     grep -qxF "$h" <<<"$manifest" || { echo "package.sh: the jar's manifest lacks '$h'" >&2; exit 1; }
   done
-  check_layout "paytrim-auth-$version-sources.jar" "$(unzip -Z1 "$out/paytrim-auth-$version-sources.jar")" \
-    com/paytrim/auth/PaytrimAuthClient.java
-  check_layout "paytrim-auth-$version-javadoc.jar" "$(unzip -Z1 "$out/paytrim-auth-$version-javadoc.jar")" \
-    index.html com/paytrim/auth/PaytrimAuthClient.html
+  if ((docs)); then
+    check_layout "paytrim-auth-$version-sources.jar" "$(unzip -Z1 "$out/paytrim-auth-$version-sources.jar")" \
+      com/paytrim/auth/PaytrimAuthClient.java
+    check_layout "paytrim-auth-$version-javadoc.jar" "$(unzip -Z1 "$out/paytrim-auth-$version-javadoc.jar")" \
+      index.html com/paytrim/auth/PaytrimAuthClient.html
+  fi
 fi
 
 # ---- C#: one nupkg with runtimes/<rid>/native/ ----
@@ -155,15 +161,34 @@ if [[ " $only " == *" node "* ]]; then
     mkdir -p "$np/prebuilds/$(node_dir "$rid")"
     cp "$work/natives/$rid/$(file_for "$rid")" "$np/prebuilds/$(node_dir "$rid")/"
   done
+  # koffi and its native part for every platform given (@koromix/koffi-<platform>-<arch>: it
+  # carries both glibc and musl builds), bundled: this machine's from npm ci, the others from
+  # the npm registry (npm pack), at the version package.json pins.
   if [[ -d bindings/node/node_modules/koffi ]]; then
-    mkdir -p "$np/node_modules" && cp -r bindings/node/node_modules/koffi "$np/node_modules/"
+    mkdir -p "$np/node_modules/@koromix" && cp -r bindings/node/node_modules/koffi "$np/node_modules/"
+    cp -r bindings/node/node_modules/@koromix/. "$np/node_modules/@koromix/"
   else
     (cd "$np" && npm ci --omit=dev --no-audit --no-fund --silent)
   fi
+  koffi_pkgs=()
+  for rid in "${present[@]}"; do
+    d="$(node_dir "$rid")"; d="${d%-musl}"
+    [[ " ${koffi_pkgs[*]} " == *" $d "* ]] || koffi_pkgs+=("$d")
+  done
+  for d in "${koffi_pkgs[@]}"; do
+    dest="$np/node_modules/@koromix/koffi-$d"
+    [[ -f "$dest/package.json" ]] && continue
+    v="$(node -p "require('$np/package.json').optionalDependencies['@koromix/koffi-$d']")"
+    [[ "$v" != undefined ]] || { echo "package.sh: package.json has no optionalDependencies['@koromix/koffi-$d']" >&2; exit 1; }
+    mkdir -p "$work/koffi-$d" "$dest"
+    (cd "$work/koffi-$d" && npm pack --silent "@koromix/koffi-$d@$v" >/dev/null)
+    tar xzf "$work/koffi-$d"/*.tgz -C "$dest" --strip-components=1
+  done
   (cd "$np" && CARGO_TARGET_DIR=/nonexistent npm pack --silent --pack-destination "$out" >/dev/null)
   exp=(package/package.json package/index.js package/index.mjs package/index.d.ts package/lib/platform.js
     package/lib/native.js package/node_modules/koffi/package.json)
   for rid in "${present[@]}"; do exp+=("package/prebuilds/$(node_dir "$rid")/$(file_for "$rid")"); done
+  for d in "${koffi_pkgs[@]}"; do exp+=("package/node_modules/@koromix/koffi-$d/package.json"); done
   listing="$(tar tzf "$out/paytrim-auth-$version.tgz")"
   check_layout "paytrim-auth-$version.tgz" "$listing" "${exp[@]}"
   if grep -q '^package/\(test\|bench\|scripts\)/' <<<"$listing"; then

@@ -19,14 +19,16 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
 langs=("$@")
 ((${#langs[@]})) || langs=(c)
 [[ "${langs[*]}" == "all" ]] && langs=(c java csharp node)
 
 echo "== building paytrim-auth (release)" >&2
 cargo build --release --quiet -p paytrim-auth -p paytrim-entra-emulator
-export PAYTRIM_AUTH_LIB="$root/target/release/libpaytrim_auth.so"
-export PAYTRIM_EMULATOR="$root/target/release/paytrim-entra-emulator"
+export PAYTRIM_AUTH_LIB="$target_dir/release/libpaytrim_auth.so"
+export PAYTRIM_EMULATOR="$target_dir/release/paytrim-entra-emulator"
 
 if [[ -z "${PAYTRIM_CLIENT_ID:-}${AZURE_CLIENT_ID:-}${PAYTRIM_MANAGED_IDENTITY:-}" ]]; then
     echo "== no PAYTRIM_CLIENT_ID: starting the local Entra emulator" >&2
@@ -43,11 +45,11 @@ fi
 for lang in "${langs[@]}"; do
     case "$lang" in
         c)
-            mkdir -p target/examples
-            gcc -std=c11 -Wall -Wextra -Werror -Iinclude examples/get_token.c -Ltarget/release \
-                -lpaytrim_auth -Wl,-rpath,"$root/target/release" -o target/examples/get_token
+            mkdir -p "$target_dir/examples"
+            gcc -std=c11 -Wall -Wextra -Werror -Iinclude examples/get_token.c -L"$target_dir/release" \
+                -lpaytrim_auth -Wl,-rpath,"$target_dir/release" -o "$target_dir/examples/get_token"
             echo "== C (examples/get_token.c)" >&2
-            target/examples/get_token ;;
+            "$target_dir/examples/get_token" ;;
         java)
             echo "== Java (bindings/java, com.paytrim.auth.examples.GetToken)" >&2
             # get-token.sh loads PAYTRIM_AUTH_LIB (the library just built), not a copy inside an older jar.

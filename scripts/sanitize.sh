@@ -12,6 +12,8 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
 triple=x86_64-unknown-linux-gnu
 what=("$@")
 ((${#what[@]})) || what=(asan-c asan-rust)
@@ -23,12 +25,12 @@ for w in "${what[@]}"; do
     case "$w" in
     asan-c)
         echo "== sanitize: C ABI tests, gcc ASan+UBSan host, library built with -Zsanitizer=address"
-        RUSTFLAGS="-Zsanitizer=address $allow -Cforce-frame-pointers=yes" CARGO_TARGET_DIR="$root/target/asan" \
+        RUSTFLAGS="-Zsanitizer=address $allow -Cforce-frame-pointers=yes" CARGO_TARGET_DIR="$target_dir/asan" \
             cargo +nightly build --locked --target "$triple" -p paytrim-auth -p paytrim-entra-emulator \
             -q || { status=1; continue; }
         # Debug profile: the same build the Rust tests under ASan use.
-        libdir="$root/target/asan/$triple/debug"
-        build="$root/target/c-asan"
+        libdir="$target_dir/asan/$triple/debug"
+        build="$target_dir/c-asan"
         mkdir -p "$build"
         ok=1
         for t in test_ffi test_log test_bad_inputs; do
@@ -56,7 +58,7 @@ for w in "${what[@]}"; do
         # cargo build (secret_memory builds the emulator with cargo, and its
         # /proc/self/mem scan is not meaningful beside ASan's shadow memory).
         echo "== sanitize: Rust tests under AddressSanitizer (nightly, -Zsanitizer=address, LeakSanitizer on)"
-        RUSTFLAGS="-Zsanitizer=address $allow -Cforce-frame-pointers=yes" CARGO_TARGET_DIR="$root/target/asan" \
+        RUSTFLAGS="-Zsanitizer=address $allow -Cforce-frame-pointers=yes" CARGO_TARGET_DIR="$target_dir/asan" \
             ASAN_OPTIONS="detect_leaks=1" \
             cargo +nightly test --locked --no-fail-fast --target "$triple" -p paytrim-auth --lib \
             --test caching --test single_flight --test edges --test credentials --test managed_identity \

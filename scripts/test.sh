@@ -5,6 +5,8 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
 start=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive
 
@@ -28,8 +30,8 @@ fi
 
 echo "== building the library and the emulator (release)"
 cargo build --release --locked -p paytrim-auth -p paytrim-entra-emulator || exit 1
-export PAYTRIM_AUTH_LIB="$root/target/release/libpaytrim_auth.so"
-export PAYTRIM_EMULATOR="$root/target/release/paytrim-entra-emulator"
+export PAYTRIM_AUTH_LIB="$target_dir/release/libpaytrim_auth.so"
+export PAYTRIM_EMULATOR="$target_dir/release/paytrim-entra-emulator"
 
 passed=0 failed=0 failures=()
 suite() {
@@ -58,7 +60,7 @@ rust_checks() {
         dead_proxy_env cargo test --locked --workspace
 }
 suite "rust" rust_checks
-suite "c" tests/c/run.sh "$root/target/release" "$PAYTRIM_EMULATOR"
+suite "c" tests/c/run.sh "$target_dir/release" "$PAYTRIM_EMULATOR"
 # scripts/install.sh into a temporary prefix; the example built with pkg-config and CMake, shared and static.
 suite "c-install" tests/c/installed.sh "$PAYTRIM_EMULATOR"
 # The certificate credential against panva's oidc-provider (a real private_key_jwt server), from its lockfile.
@@ -68,7 +70,7 @@ interop() {
 }
 suite "interop" interop
 # About a minute, forking every 3 s; PAYTRIM_SOAK_SECONDS=3600 for a long soak.
-suite "soak" tests/c/soak.sh "$root/target/release" "$PAYTRIM_EMULATOR"
+suite "soak" tests/c/soak.sh "$target_dir/release" "$PAYTRIM_EMULATOR"
 # cargo-fuzz, 10 s per target (installed if missing); PAYTRIM_FUZZ_SECONDS=600 for a long run.
 suite "fuzz" scripts/fuzz.sh
 # ASan builds of the library (nightly): the C ABI tests under gcc ASan+UBSan, and the
@@ -79,6 +81,12 @@ for lang in java csharp node; do
         suite "$lang" "bindings/$lang/test.sh"
     fi
 done
+
+# Packaging (about 2 min): actionlint on .github/workflows, scripts/package.sh with all eight
+# platforms (layout) and with this library (into $target_dir/packages), each package installed
+# into an empty project and used against the emulator, JDK 25's native-access check, mvn package
+# without a library, CARGO_TARGET_DIR.
+suite "packaging" tests/packaging/run.sh
 
 # Every snippet of README.md and the bindings' READMEs, compiled and run from a temp folder against
 # the packages and the emulator (after the wrapper suites, whose jar and nupkg it reuses).

@@ -48,10 +48,7 @@ fn every_package_has_the_crates_version() {
     assert_eq!(lock["packages"][""]["version"], VERSION, "package-lock.json packages[\"\"]");
 
     let changelog = read("CHANGELOG.md");
-    assert!(
-        changelog.contains(&format!("\n## [{VERSION}] - ")),
-        "CHANGELOG.md has no section for {VERSION}"
-    );
+    assert!(changelog.contains(&format!("\n## [{VERSION}] - ")), "CHANGELOG.md has no section for {VERSION}");
     assert!(changelog.contains(&format!("\n[{VERSION}]: ")), "CHANGELOG.md has no link for {VERSION}");
 }
 

@@ -6,6 +6,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; case "$target_dir" in /*) ;; *) target_dir="$ROOT/$target_dir" ;; esac
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 if ! command -v mcs >/dev/null 2>&1 || ! command -v mono >/dev/null 2>&1; then
@@ -14,7 +16,7 @@ if ! command -v mcs >/dev/null 2>&1 || ! command -v mono >/dev/null 2>&1; then
     || { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends mono-mcs mono-runtime; }
 fi
 if [ -z "${PAYTRIM_AUTH_LIB:-}" ]; then
-  PAYTRIM_AUTH_LIB="$ROOT/target/release/libpaytrim_auth.so"
+  PAYTRIM_AUTH_LIB="$target_dir/release/libpaytrim_auth.so"
   [ -f "$PAYTRIM_AUTH_LIB" ] || (cd "$ROOT" && cargo build --release -p paytrim-auth >&2)
 fi
 mcs -langversion:7.2 -nologo -target:library -unsafe -out:"$OUT/Paytrim.Auth.dll" "$HERE"/src/*.cs >&2

@@ -8,6 +8,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; case "$target_dir" in /*) ;; *) target_dir="$ROOT/$target_dir" ;; esac
 BUILD="$HERE/build"
 
 # ---- tools (Debian packages) ----
@@ -34,8 +36,8 @@ fi
 if [ -z "${PAYTRIM_AUTH_LIB:-}" ] || [ -z "${PAYTRIM_EMULATOR:-}" ]; then
   echo "== cargo build --release -p paytrim-auth -p paytrim-entra-emulator"
   (cd "$ROOT" && cargo build --release -p paytrim-auth -p paytrim-entra-emulator)
-  : "${PAYTRIM_AUTH_LIB:=$ROOT/target/release/libpaytrim_auth.so}"
-  : "${PAYTRIM_EMULATOR:=$ROOT/target/release/paytrim-entra-emulator}"
+  : "${PAYTRIM_AUTH_LIB:=$target_dir/release/libpaytrim_auth.so}"
+  : "${PAYTRIM_EMULATOR:=$target_dir/release/paytrim-entra-emulator}"
 fi
 [ -f "$PAYTRIM_AUTH_LIB" ] || { echo "PAYTRIM_AUTH_LIB=$PAYTRIM_AUTH_LIB does not exist" >&2; exit 1; }
 [ -x "$PAYTRIM_EMULATOR" ] || { echo "PAYTRIM_EMULATOR=$PAYTRIM_EMULATOR is not executable" >&2; exit 1; }

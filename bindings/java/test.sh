@@ -6,6 +6,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
 
 need_apt=()
 command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
@@ -23,8 +25,8 @@ fi
 
 if [[ -z "${PAYTRIM_AUTH_LIB:-}" || -z "${PAYTRIM_EMULATOR:-}" ]]; then
   (cd "$root" && cargo build --release -q -p paytrim-auth -p paytrim-entra-emulator)
-  PAYTRIM_AUTH_LIB="${PAYTRIM_AUTH_LIB:-$root/target/release/libpaytrim_auth.so}"
-  PAYTRIM_EMULATOR="${PAYTRIM_EMULATOR:-$root/target/release/paytrim-entra-emulator}"
+  PAYTRIM_AUTH_LIB="${PAYTRIM_AUTH_LIB:-$target_dir/release/libpaytrim_auth.so}"
+  PAYTRIM_EMULATOR="${PAYTRIM_EMULATOR:-$target_dir/release/paytrim-entra-emulator}"
 fi
 [[ -f "$PAYTRIM_AUTH_LIB" ]] || { echo "PAYTRIM_AUTH_LIB not found: $PAYTRIM_AUTH_LIB" >&2; exit 1; }
 [[ -x "$PAYTRIM_EMULATOR" ]] || { echo "PAYTRIM_EMULATOR not executable: $PAYTRIM_EMULATOR" >&2; exit 1; }

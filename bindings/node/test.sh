@@ -7,12 +7,14 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$REPO/$target_dir"
 
 if [[ -z "${PAYTRIM_AUTH_LIB:-}" || -z "${PAYTRIM_EMULATOR:-}" ]]; then
   echo "== building libpaytrim_auth and the emulator (cargo build --release)"
   (cd "$REPO" && cargo build --release -p paytrim-auth -p paytrim-entra-emulator)
-  export PAYTRIM_AUTH_LIB="${PAYTRIM_AUTH_LIB:-$REPO/target/release/libpaytrim_auth.so}"
-  export PAYTRIM_EMULATOR="${PAYTRIM_EMULATOR:-$REPO/target/release/paytrim-entra-emulator}"
+  export PAYTRIM_AUTH_LIB="${PAYTRIM_AUTH_LIB:-$target_dir/release/libpaytrim_auth.so}"
+  export PAYTRIM_EMULATOR="${PAYTRIM_EMULATOR:-$target_dir/release/paytrim-entra-emulator}"
 fi
 export PAYTRIM_AUTH_LIB PAYTRIM_EMULATOR
 for f in "$PAYTRIM_AUTH_LIB" "$PAYTRIM_EMULATOR"; do

@@ -4,9 +4,11 @@
 # emulator; then the host-process test (fork, SIGPIPE) natively. Usage: tests/c/run.sh [libdir] [emulator]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-libdir="${1:-$root/target/release}"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
+libdir="${1:-$target_dir/release}"
 emulator="${2:-$libdir/paytrim-entra-emulator}"
-build="$root/target/c-tests"
+build="$target_dir/c-tests"
 mkdir -p "$build"
 
 cc_flags=(-std=c11 -Wall -Wextra -Werror -Wpedantic -g -I"$root/include")

@@ -6,9 +6,11 @@
 # Usage: tests/c/soak.sh [libdir] [emulator]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-libdir="${1:-$root/target/release}"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
+libdir="${1:-$target_dir/release}"
 emulator="${2:-$libdir/paytrim-entra-emulator}"
-build="$root/target/c-tests"
+build="$target_dir/c-tests"
 mkdir -p "$build"
 gcc -std=c11 -Wall -Wextra -Werror -O2 -g -I"$root/include" -pthread "$root/tests/c/soak.c" -L"$libdir" \
     -lpaytrim_auth -Wl,-rpath,"$libdir" -o "$build/soak"

@@ -43,7 +43,8 @@ tmp="$(mktemp -d /tmp/paytrim-packaging-XXXXXX)"
 emu_pid=""
 cleanup() { [[ -n "$emu_pid" ]] && kill "$emu_pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-step() { echo "-- $*"; }
+t_start=$(date +%s)
+step() { echo "-- [$(( $(date +%s) - t_start )) s] $*"; }
 
 # ---- 1. actionlint ----
 step "actionlint $ACTIONLINT_VERSION"
@@ -62,7 +63,8 @@ for rid in linux-x64 linux-arm64 linux-musl-x64 linux-musl-arm64 osx-x64 osx-arm
   mkdir -p "$natives/$rid"
   if [[ "$rid" == linux-x64 ]]; then cp "$PAYTRIM_AUTH_LIB" "$natives/$rid/$f"; else echo "stand-in for $rid" >"$natives/$rid/$f"; fi
 done
-PAYTRIM_REQUIRE_ALL_PLATFORMS=1 PAYTRIM_PACKAGES_DIR="$tmp/all-platforms" scripts/package.sh "$natives"
+# (sources and javadoc jars: checked in the second run)
+PAYTRIM_PACKAGE_JAVA_DOCS=0 PAYTRIM_REQUIRE_ALL_PLATFORMS=1 PAYTRIM_PACKAGES_DIR="$tmp/all-platforms" scripts/package.sh "$natives"
 # The check inside package.sh must refuse a package missing a platform: drop one, expect the failure.
 rm -rf "$natives/osx-arm64"
 if PAYTRIM_REQUIRE_ALL_PLATFORMS=1 PAYTRIM_PACKAGES_DIR="$tmp/seven" scripts/package.sh "$natives" >"$tmp/seven.log" 2>&1; then
@@ -110,7 +112,7 @@ out="$(cd "$tmp/node-consumer" && env -u PAYTRIM_AUTH_LIB node -e '
   const c = new PaytrimAuthClient({ clientId: process.env.T_ID, clientSecret: process.env.T_SECRET,
     tenant: "contoso.onmicrosoft.com", scope: "api://paytrim/.default",
     authorityHost: process.env.T_AUTHORITY, caFile: process.env.T_CA });
-  c.getToken().then((t) => { console.log("token_length=" + t.token.length); console.log("library=" + LIBRARY_PATH); c.close(); },
+  c.getToken().then((t) => { console.log("token_length=" + t.accessToken.length); console.log("library=" + LIBRARY_PATH); c.close(); },
     (e) => { console.error(String(e)); process.exit(1); });')"
 grep -q '^token_length=[1-9]' <<<"$out" || { echo "$out" >&2; exit 1; }
 grep -qxF "library=$tmp/node-consumer/node_modules/paytrim-auth/prebuilds/linux-x64/libpaytrim_auth.so" <<<"$out" \
@@ -158,4 +160,4 @@ if grep -nE '(root|ROOT|REPO|here|HERE)/(\.\./)*target/release|[^$A-Za-z_{/]targ
     | grep -v '^\S*:[0-9]*:\s*#'; then
   echo "hard-coded target/release above: use \${CARGO_TARGET_DIR:-target}" >&2; exit 1
 fi
-echo "packaging: ok"
+echo "packaging: ok ($(( $(date +%s) - t_start )) s)"

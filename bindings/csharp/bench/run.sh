@@ -4,8 +4,10 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-EMU="${PAYTRIM_EMULATOR:-$ROOT/target/release/paytrim-entra-emulator}"
-LIB="${PAYTRIM_AUTH_LIB:-$ROOT/target/release/libpaytrim_auth.so}"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; case "$target_dir" in /*) ;; *) target_dir="$ROOT/$target_dir" ;; esac
+EMU="${PAYTRIM_EMULATOR:-$target_dir/release/paytrim-entra-emulator}"
+LIB="${PAYTRIM_AUTH_LIB:-$target_dir/release/libpaytrim_auth.so}"
 [ -f "$LIB" ] && [ -x "$EMU" ] || (cd "$ROOT" && cargo build --release -q -p paytrim-auth -p paytrim-entra-emulator)
 if [ ! -f "$HERE/build/Bench.exe" ]; then
   # Same build as test.sh, without the tests.

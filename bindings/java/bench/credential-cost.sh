@@ -5,8 +5,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 root="$(cd "$here/../.." && pwd)"
-lib="${PAYTRIM_AUTH_LIB:-$root/target/release/libpaytrim_auth.so}"
-emu="${PAYTRIM_EMULATOR:-$root/target/release/paytrim-entra-emulator}"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
+lib="${PAYTRIM_AUTH_LIB:-$target_dir/release/libpaytrim_auth.so}"
+emu="${PAYTRIM_EMULATOR:-$target_dir/release/paytrim-entra-emulator}"
 [[ -f "$lib" && -x "$emu" ]] || (cd "$root" && cargo build --release -q -p paytrim-auth -p paytrim-entra-emulator)
 (cd "$here" && mvn -q -B -Dpaytrim.native.dir="$(dirname "$lib")" test-compile | sed 's/\x1b\[0m//g' >&2)
 gson="$(find "${HOME}/.m2" -name 'gson-2.10.1.jar' | head -1)"

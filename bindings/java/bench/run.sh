@@ -4,8 +4,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 root="$(cd "$here/../.." && pwd)"
-lib="${PAYTRIM_AUTH_LIB:-$root/target/release/libpaytrim_auth.so}"
-emu="${PAYTRIM_EMULATOR:-$root/target/release/paytrim-entra-emulator}"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
+lib="${PAYTRIM_AUTH_LIB:-$target_dir/release/libpaytrim_auth.so}"
+emu="${PAYTRIM_EMULATOR:-$target_dir/release/paytrim-entra-emulator}"
 [[ -f "$lib" && -x "$emu" ]] || (cd "$root" && cargo build --release -q -p paytrim-auth -p paytrim-entra-emulator)
 jar="$here/target/paytrim-auth-0.1.0.jar"
 [[ -f "$jar" ]] || (cd "$here" && mvn -q -B -DskipTests -Dpaytrim.native.dir="$(dirname "$lib")" package | sed 's/\x1b\[0m//g' >&2)

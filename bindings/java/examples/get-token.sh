@@ -8,9 +8,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
 jar="$here/target/paytrim-auth-0.1.0.jar"
 if [[ ! -f "$jar" ]]; then
-  lib="${PAYTRIM_AUTH_LIB:-$root/target/release/libpaytrim_auth.so}"
+  lib="${PAYTRIM_AUTH_LIB:-$target_dir/release/libpaytrim_auth.so}"
   if [[ ! -f "$lib" ]]; then
     (cd "$root" && cargo build --release -p paytrim-auth >&2)
   fi

@@ -23,6 +23,11 @@ if (!fs.existsSync(path.join(pkg, 'node_modules', 'koffi', 'package.json'))) {
 }
 
 const here = platform.current();
+// koffi's native part for this machine (an optional dependency of koffi, bundled too).
+const koffiNative = `@koromix/koffi-${here.platform}-${here.arch}`;
+if (!fs.existsSync(path.join(pkg, 'node_modules', koffiNative, 'package.json'))) {
+  fail(`node_modules/${koffiNative} is missing, and the tarball bundles it. Run \`npm ci\` in bindings/node first.`);
+}
 const dir = platform.dirName(here);
 const file = platform.fileName(here.platform);
 if (platform.SUPPORTED.includes(dir) && !fs.existsSync(path.join(prebuilds, dir, file))) {

@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const PKG = path.resolve(__dirname, '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-/** bindings/node as a fresh clone has it: sources, koffi installed (npm ci), no prebuilds/. */
+/** bindings/node as a fresh clone has it: sources, koffi and its native part installed (npm ci), no prebuilds/. */
 function cleanCopy(tmp) {
   const dir = path.join(tmp, 'bindings', 'node');
   fs.mkdirSync(dir, { recursive: true });
@@ -24,7 +24,9 @@ function cleanCopy(tmp) {
     fs.cpSync(path.join(PKG, f), path.join(dir, f), { recursive: true });
   }
   fs.mkdirSync(path.join(dir, 'node_modules'));
-  fs.cpSync(path.join(PKG, 'node_modules', 'koffi'), path.join(dir, 'node_modules', 'koffi'), { recursive: true });
+  for (const m of ['koffi', '@koromix']) {
+    fs.cpSync(path.join(PKG, 'node_modules', m), path.join(dir, 'node_modules', m), { recursive: true });
+  }
   return dir;
 }
 
@@ -60,6 +62,7 @@ test('npm pack after cargo build packs the library from CARGO_TARGET_DIR', { tim
     const files = JSON.parse(stdout)[0].files.map((f) => f.path);
     assert.ok(files.includes('prebuilds/linux-x64/libpaytrim_auth.so'), files.join('\n'));
     assert.ok(files.includes('node_modules/koffi/package.json'), 'koffi bundled');
+    assert.ok(files.includes('node_modules/@koromix/koffi-linux-x64/package.json'), "koffi's native part bundled");
     assert.ok(!files.some((f) => f.startsWith('scripts/')), 'the prepack script stays out of the tarball');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
