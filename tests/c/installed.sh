@@ -7,7 +7,9 @@
 # against the emulator. Usage: tests/c/installed.sh [emulator]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-emulator="${1:-$root/target/release/paytrim-entra-emulator}"
+# Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"; [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
+emulator="${1:-$target_dir/release/paytrim-entra-emulator}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 prefix="$work/prefix"

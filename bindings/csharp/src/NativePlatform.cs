@@ -162,6 +162,16 @@ namespace Paytrim.Auth
         [DllImport("kernel32", SetLastError = true, CharSet = CharSet.Unicode)]
         private static extern IntPtr LoadLibraryW(string path);
 
+        // Mono's embedding API: a process-wide dllmap entry (what a .dll.config entry does per
+        // assembly). Paytrim.Auth.dll.config has none, so this one applies.
+        [DllImport("__Internal", EntryPoint = "mono_dllmap_insert")]
+        private static extern void MonoDllmapInsert(IntPtr assembly, string dll, string func, string tdll, string tfunc);
+
+        private static bool IsMono()
+        {
+            return Type.GetType("Mono.Runtime") != null;
+        }
+
         private static readonly object PreloadGate = new object();
         private static bool _preloaded;
 
@@ -195,9 +205,11 @@ namespace Paytrim.Auth
 
         /// <summary>
         /// When the library is not next to Paytrim.Auth.dll but the package's runtimes/ folder has
-        /// this platform's, loads that file by full path (once): the DllImport that follows finds
-        /// the copy already loaded (by soname on Linux, by module name on Windows, by install name on
-        /// macOS). Returns the path loaded, or null when there was nothing to do or it failed.
+        /// this platform's: on Mono, maps <c>paytrim_auth</c> to that file's full path (a global
+        /// dllmap entry); elsewhere (.NET Framework) loads it by full path, so the DllImport that
+        /// follows finds the module already loaded by its name. A load by path alone would not do
+        /// on Mono for Linux: the library's soname (libpaytrim_auth.so.0) is not the name Mono
+        /// asks for. Returns the file, or null when there was nothing to do or it failed.
         /// </summary>
         internal static string Preload(string assemblyDir, string rid)
         {
@@ -207,6 +219,11 @@ namespace Paytrim.Auth
             if (f == null) return null;
             try
             {
+                if (IsMono())
+                {
+                    MonoDllmapInsert(IntPtr.Zero, NativeMethods.Lib, null, f, null);
+                    return f;
+                }
                 IntPtr h;
                 if (rid.StartsWith("win-", StringComparison.Ordinal))
                     h = LoadLibraryW(f);
