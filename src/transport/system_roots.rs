@@ -182,19 +182,16 @@ mod files {
     /// the library's allocator: few, small blocks cost less). A file is read
     /// in chunks of [`CHUNK`] bytes and fed to the PEM reader whole lines at
     /// a time; `carry` holds a line cut by the end of a chunk.
+    #[derive(Default)]
     struct Reader {
-        chunk: Box<[u8; CHUNK]>,
+        /// Grown to the first file's size (at most [`CHUNK`]): a store of
+        /// one small file touches one page, not four.
+        chunk: Vec<u8>,
         carry: Vec<u8>,
         pem: Pem,
     }
 
     const CHUNK: usize = 16 * 1024;
-
-    impl Default for Reader {
-        fn default() -> Self {
-            Reader { chunk: Box::new([0; CHUNK]), carry: Vec::new(), pem: Pem::default() }
-        }
-    }
 
     impl Reader {
         /// Reads `f` to its end: EOF, or its `size` from fstat once read
@@ -202,6 +199,10 @@ mod files {
         /// special files show, reads to EOF).
         fn read_file(&mut self, mut f: fs::File, size: u64, path: &Path, out: &mut Found) {
             let Reader { chunk, carry, pem } = self;
+            let want = (size as usize).saturating_add(1).clamp(1024, CHUNK);
+            if chunk.len() < want {
+                chunk.resize(want, 0);
+            }
             pem.label = None;
             carry.clear();
             let fail = |why: String| format!("failed to read PEM from file: {why} in '{}'", path.display());
