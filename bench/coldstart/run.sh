@@ -37,8 +37,13 @@ gcc -O2 -Wall -Wextra -I include -o "$out/coldc" bench/coldstart/cold.c -L "$lib
 (cd bench/coldstart/gocgo && CGO_CFLAGS="-I$root/include" \
     CGO_LDFLAGS="-L$lib -lpaytrim_auth -Wl,-rpath,$lib" go build -trimpath -o "$out/coldcgo" .)
 if [[ -n "${PAYTRIM_BASELINE_LIB_DIR:-}" ]]; then
+    # A copy, with the link its soname asks for (libpaytrim_auth.so.0).
+    mkdir -p "$out/baseline"
+    cp "$PAYTRIM_BASELINE_LIB_DIR/libpaytrim_auth.so" "$out/baseline/"
+    soname=$(readelf -d "$out/baseline/libpaytrim_auth.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+    [[ -z "$soname" || "$soname" == libpaytrim_auth.so ]] || ln -sf libpaytrim_auth.so "$out/baseline/$soname"
     gcc -O2 -I include -o "$out/coldc-baseline" bench/coldstart/cold.c \
-        -L "$PAYTRIM_BASELINE_LIB_DIR" -lpaytrim_auth -Wl,-rpath,"$PAYTRIM_BASELINE_LIB_DIR"
+        -L "$out/baseline" -lpaytrim_auth -Wl,-rpath,"$out/baseline"
 fi
 
 coproc EMU { exec "$lib/paytrim-entra-emulator" --exit-on-stdin-eof --verbose 2>"$out/emulator.log"; }
