@@ -3,8 +3,8 @@
 # prefix, then examples/get_token.c built against the installed files only
 # (never target/ or include/ of this tree), once with pkg-config (shared, and
 # static with the .pc's Libs.private), once with CMake (find_package(PaytrimAuth)
-# -> PaytrimAuth::paytrim_auth and ::paytrim_auth_static), and every binary run
-# against the emulator. Usage: tests/c/installed.sh [emulator]
+# -> PaytrimAuth::paytrim_auth and ::paytrim_auth_static, also from a DESTDIR-staged
+# tree with a multiarch LIBDIR), and every binary run against the emulator. Usage: tests/c/installed.sh [emulator]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 # Cargo's output directory: $CARGO_TARGET_DIR (relative to the repository) or target/.
@@ -95,12 +95,23 @@ for want in "$major.0:ok" "$major.0.0.1:ok" "$((major + 1)).0:refused"; do
 done
 ok
 
+# ---- a staged, moved install (DESTDIR, a multiarch LIBDIR) ----
+# Packagers install into DESTDIR; the CMake package finds the header and the
+# library relative to itself, wherever the tree ends up.
+DESTDIR="$work/stage" LIBDIR=/usr/lib/x86_64-linux-gnu "$root/scripts/install.sh" /usr 2>/dev/null
+staged="$work/stage/usr/lib/x86_64-linux-gnu"
+grep -qx 'libdir=${prefix}/lib/x86_64-linux-gnu' "$staged/pkgconfig/paytrim-auth.pc" || fail "the staged .pc names the wrong libdir"
+cmake -S "$root/examples" -B "$build/staged" -DPaytrimAuth_DIR="$staged/cmake/PaytrimAuth" \
+    >>"$build/cmake.log" 2>&1 || { cat "$build/cmake.log" >&2; fail "cmake configure (staged)"; }
+cmake --build "$build/staged" --target get_token >>"$build/cmake.log" 2>&1 || { cat "$build/cmake.log" >&2; fail "cmake build (staged)"; }
+expect_shared "$build/staged/get_token"
+
 # ---- every binary against the emulator ----
 coproc EMU { exec "$emulator" --exit-on-stdin-eof; }
 read -r ready <&"${EMU[0]}"
 trap 'exec {EMU[1]}>&-; wait "$EMU_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$ready" "$1"; }
-for program in get_token_pc get_token_pc_static cmake/get_token cmake/get_token_static; do
+for program in get_token_pc get_token_pc_static cmake/get_token cmake/get_token_static staged/get_token; do
     # No LD_LIBRARY_PATH: the shared builds find the library through their rpath and soname.
     env -u LD_LIBRARY_PATH PAYTRIM_CLIENT_ID="$(field client_id)" PAYTRIM_CLIENT_SECRET="$(field client_secret)" \
         PAYTRIM_TENANT_ID=contoso.onmicrosoft.com PAYTRIM_AUTHORITY_HOST="$(field https)" \
