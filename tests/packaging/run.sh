@@ -7,7 +7,8 @@
 #  3. each package installed into an empty project outside the repository and used: a token
 #     from the emulator (Java: a Maven project depending on the jar; Node: npm install of the
 #     tarball, offline); the C# nupkg is installed and used by the C# suite (PackageInstallTests);
-#  4. JDK 24+ prints no native-access warning for `java -jar` (the manifest attribute);
+#  4. JDK 24+ prints no native-access warning for `java -jar` (the manifest attribute), and the
+#     jar is the automatic module com.paytrim.auth;
 #  5. `mvn package` with no library built fails and says what to build;
 #  6. no script hard-codes target/release (CARGO_TARGET_DIR).
 # Inputs: PAYTRIM_AUTH_LIB, PAYTRIM_EMULATOR (absolute paths; default: built here).
@@ -140,6 +141,10 @@ if [[ -n "$jdk25" ]]; then
   run_example -cp "$pkgs/paytrim-auth-$version.jar" com.paytrim.auth.examples.GetToken
   grep -q "restricted method" "$tmp/jdk25.err" || { echo "expected the JDK's warning without the manifest" >&2; exit 1; }
   echo "   -jar: no warning; -cp: the JDK warns (the attribute is what silences it)"
+  # Automatic-Module-Name: the jar is the named module com.paytrim.auth on the module path.
+  module="$("$(dirname "$jdk25")/jar" --describe-module --file "$pkgs/paytrim-auth-$version.jar")"
+  grep -qx "com.paytrim.auth@$version automatic" <<<"$module" || { echo "$module" >&2; exit 1; }
+  echo "   module path: com.paytrim.auth@$version (automatic)"
 else
   echo "-- no JDK 24+ found: the native-access warning check is SKIPPED"
 fi
