@@ -290,8 +290,17 @@ def run_node(snips, ctx, res):
     t0 = time.time()
     rc, out = sh(["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"], d, ctx.env, 300)
     if rc == 0:
-        rc, out = sh(["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", "--no-save", ctx.tgz],
-                     d, ctx.env, 300)
+        # The Node README: the tarball "installs offline with no compiler". So: --offline, and a PATH
+        # whose compilers and build tools refuse to run (koffi's install script rebuilds from source
+        # with cmake when it finds no prebuilt binary).
+        fake = os.path.join(ctx.work, "no-compiler")
+        os.makedirs(fake, exist_ok=True)
+        for tool in ("cc", "gcc", "c++", "g++", "clang", "clang++", "cmake", "make", "ninja"):
+            with open(os.path.join(fake, tool), "w") as f:
+                f.write(f"#!/bin/sh\necho 'npm install ran {tool}: the package needs a compiler' >&2\nexit 1\n")
+            os.chmod(os.path.join(fake, tool), 0o755)
+        env = dict(ctx.env, PATH=fake + os.pathsep + ctx.env.get("PATH", ""))
+        rc, out = sh(["npm", "install", "--no-audit", "--no-fund", "--offline", "--no-save", ctx.tgz], d, env, 300)
     print(f"  (npm ci + npm install {os.path.basename(ctx.tgz)}: {time.time() - t0:.0f} s)", flush=True)
     if rc != 0:
         for s in snips:
