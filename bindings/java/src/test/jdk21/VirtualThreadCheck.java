@@ -275,6 +275,18 @@ public class VirtualThreadCheck {
                 String fresh = c.refreshToken().getToken();
                 check(!fresh.equals(token), "refreshToken() on a virtual thread fetched a new token");
                 check(c.getToken().getToken().equals(fresh), "and cached it");
+                // Per-call scopes park the virtual thread on the async path too.
+                String scoped = c.getTokenForScopes("api://vt-scoped/.default").getToken();
+                check(!scoped.equals(fresh), "getTokenForScopes() on a virtual thread: that set's own token");
+                check(c.getTokenForScopes("api://vt-scoped/.default").getToken().equals(scoped), "and cached it");
+                check(!c.refreshTokenForScopes("api://vt-scoped/.default").getToken().equals(scoped),
+                        "refreshTokenForScopes() on a virtual thread fetched a new token");
+                try {
+                    c.getTokenForScopes("");
+                    check(false, "an empty scope was accepted");
+                } catch (com.paytrim.auth.PaytrimAuthException e) {
+                    check(e.getCode() == com.paytrim.auth.PaytrimAuthErrorCode.INVALID_ARGUMENT, "empty scope: " + e.getCode());
+                }
                 try {
                     bad.getToken();
                     check(false, "a wrong secret was accepted");

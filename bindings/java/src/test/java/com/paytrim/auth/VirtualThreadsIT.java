@@ -95,8 +95,8 @@ class VirtualThreadsIT {
     @Test
     void getTokenJsonRefreshTokenAndErrorsOnAVirtualThread() throws Exception {
         Map<String, String> m = check("api");
-        // getTokenJson (1), refreshToken (1), the wrong secret (1).
-        assertEquals(3, num(m, "api_requests"));
+        // getTokenJson (1), refreshToken (1), getTokenForScopes (1), refreshTokenForScopes (1), the wrong secret (1).
+        assertEquals(5, num(m, "api_requests"));
     }
 
     /** Measurements for the notes (the per-callback attach is pinned down by AsyncCallbackThreadTest). */
