@@ -131,6 +131,21 @@ static void run_client_new(const char *id, const char *arg, const char *value, c
     free(val);
 }
 
+/* A token for the scopes `value` names (per-call scopes), from a client whose configured
+ * scope is valid: refused before any request, and the client still works afterwards. */
+static void run_token_for_scopes(const char *id, const char *value, const char *code, const char *names) {
+    char *scopes = decode(value);
+    paytrim_auth_client *client = NULL;
+    paytrim_auth_error_free(paytrim_auth_client_new(DEFAULT_ID, DEFAULT_SECRET, NULL, &client));
+    char *token = (char *)0x1; /* must be cleared */
+    int64_t expires = 7;
+    paytrim_auth_error *err = paytrim_auth_client_get_token_for_scopes(client, scopes, &token, &expires);
+    CHECK(token == NULL && expires == 0, "%s: outputs not cleared on error", id);
+    expect(id, err, code, names);
+    paytrim_auth_client_free(client);
+    free(scopes);
+}
+
 static void on_token_ignored(void *user_data, const char *token, int64_t expires, const paytrim_auth_error *error) {
     (void)user_data, (void)token, (void)expires, (void)error;
 }
@@ -153,6 +168,12 @@ static void run_c_null(const char *id, const char *arg, const char *code, const 
         err = paytrim_auth_client_get_token(client, NULL, NULL);
     } else if (strcmp(arg, "get_token_async:callback") == 0) {
         err = paytrim_auth_client_get_token_async(client, NULL, NULL);
+    } else if (strcmp(arg, "get_token_for_scopes:client") == 0) {
+        err = paytrim_auth_client_get_token_for_scopes(NULL, "api://x/.default", &token, NULL);
+    } else if (strcmp(arg, "get_token_for_scopes:scopes") == 0) {
+        err = paytrim_auth_client_get_token_for_scopes(client, NULL, &token, NULL);
+    } else if (strcmp(arg, "get_token_for_scopes:out_token") == 0) {
+        err = paytrim_auth_client_get_token_for_scopes(client, "api://x/.default", NULL, NULL);
     } else {
         CHECK(0, "%s: unknown c_null function:argument %s", id, arg);
     }
@@ -269,6 +290,8 @@ int main(int argc, char **argv) {
             run_client_new(id, arg, value, code, names);
         } else if (strcmp(op, "c_null") == 0) {
             run_c_null(id, arg, code, names);
+        } else if (strcmp(op, "token_for_scopes") == 0) {
+            run_token_for_scopes(id, value, code, names);
         } else if (strcmp(op, "lifecycle") == 0 && strcmp(arg, "close_during_fetch") == 0) {
             run_close_during_fetch(id);
         } else {
