@@ -66,6 +66,34 @@ for rid in linux-x64 linux-arm64 linux-musl-x64 linux-musl-arm64 osx-x64 osx-arm
 done
 # (sources and javadoc jars: checked in the second run)
 PAYTRIM_PACKAGE_JAVA_DOCS=0 PAYTRIM_REQUIRE_ALL_PLATFORMS=1 PAYTRIM_PACKAGES_DIR="$tmp/all-platforms" scripts/package.sh "$natives"
+# The entries, spelled out here (the loaders' unit tests expect the same names), not derived from
+# package.sh's own mapping.
+all="$tmp/all-platforms"
+jar_entries="$(unzip -Z1 "$all/paytrim-auth-$version.jar")"
+nupkg_entries="$(unzip -Z1 "$all/Paytrim.Auth.$version.nupkg")"
+tgz_entries="$(tar tzf "$all/paytrim-auth-$version.tgz")"
+expect() {
+  local listing="$1"; shift
+  for e in "$@"; do grep -qxF "$e" <<<"$listing" || { echo "missing from a package: $e" >&2; exit 1; }; done
+}
+expect "$jar_entries" native/linux-x64/libpaytrim_auth.so native/linux-arm64/libpaytrim_auth.so \
+  native/linux-musl-x64/libpaytrim_auth.so native/linux-musl-arm64/libpaytrim_auth.so \
+  native/osx-x64/libpaytrim_auth.dylib native/osx-arm64/libpaytrim_auth.dylib \
+  native/win-x64/paytrim_auth.dll native/win-arm64/paytrim_auth.dll
+expect "$nupkg_entries" runtimes/linux-x64/native/libpaytrim_auth.so runtimes/linux-arm64/native/libpaytrim_auth.so \
+  runtimes/linux-musl-x64/native/libpaytrim_auth.so runtimes/linux-musl-arm64/native/libpaytrim_auth.so \
+  runtimes/osx-x64/native/libpaytrim_auth.dylib runtimes/osx-arm64/native/libpaytrim_auth.dylib \
+  runtimes/win-x64/native/paytrim_auth.dll runtimes/win-arm64/native/paytrim_auth.dll \
+  lib/netstandard2.0/Paytrim.Auth.dll build/Paytrim.Auth.targets buildTransitive/Paytrim.Auth.targets
+expect "$tgz_entries" package/prebuilds/linux-x64/libpaytrim_auth.so package/prebuilds/linux-arm64/libpaytrim_auth.so \
+  package/prebuilds/linux-x64-musl/libpaytrim_auth.so package/prebuilds/linux-arm64-musl/libpaytrim_auth.so \
+  package/prebuilds/darwin-x64/libpaytrim_auth.dylib package/prebuilds/darwin-arm64/libpaytrim_auth.dylib \
+  package/prebuilds/win32-x64/paytrim_auth.dll package/prebuilds/win32-arm64/paytrim_auth.dll \
+  package/node_modules/koffi/package.json package/node_modules/@koromix/koffi-linux-x64/package.json \
+  package/node_modules/@koromix/koffi-linux-arm64/package.json package/node_modules/@koromix/koffi-darwin-x64/package.json \
+  package/node_modules/@koromix/koffi-darwin-arm64/package.json package/node_modules/@koromix/koffi-win32-x64/package.json \
+  package/node_modules/@koromix/koffi-win32-arm64/package.json
+echo "   all eight platforms at their places in the jar, the nupkg and the tarball"
 # The check inside package.sh must refuse a package missing a platform: drop one, expect the failure.
 rm -rf "$natives/osx-arm64"
 if PAYTRIM_REQUIRE_ALL_PLATFORMS=1 PAYTRIM_PACKAGES_DIR="$tmp/seven" scripts/package.sh "$natives" >"$tmp/seven.log" 2>&1; then
