@@ -59,7 +59,13 @@ fi
 cd "$here"
 status=0
 # Maven 3.8 prints stray ANSI resets even with -q -B; strip them.
-if ! mvn -q -B -Dpaytrim.native.dir="$libdir" -Dpaytrim.emulator="$PAYTRIM_EMULATOR" \
+# The tests talk only to loopback servers they start, so a proxy in the environment must not
+# matter: every run proves it by pointing each proxy variable at a dead port, NO_PROXY unset.
+# (Maven itself ignores these variables; it takes proxies from settings.xml.)
+dead=http://127.0.0.1:9
+if ! env -u NO_PROXY -u no_proxy HTTPS_PROXY=$dead https_proxy=$dead HTTP_PROXY=$dead http_proxy=$dead \
+    ALL_PROXY=$dead all_proxy=$dead \
+    mvn -q -B -Dpaytrim.native.dir="$libdir" -Dpaytrim.emulator="$PAYTRIM_EMULATOR" \
     -Dpaytrim.vt.java="$vt_java" clean verify 2>&1 \
     | sed -u 's/\x1b\[0m//g'; then
   status=1

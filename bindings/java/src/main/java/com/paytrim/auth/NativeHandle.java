@@ -55,6 +55,11 @@ final class NativeHandle implements Runnable {
         }
     }
 
+    /** Native calls running now (a test seam: lets tests wait for a call to be inside the library). */
+    int callsInFlight() {
+        return state.get() / ONE_CALL;
+    }
+
     boolean isClosed() {
         return (state.get() & CLOSED) != 0;
     }

@@ -56,6 +56,11 @@ public final class PaytrimAuthClient implements AutoCloseable {
         this.clientId = b.describe();
     }
 
+    /** Native calls of this client running now (test seam: lets a test wait until a call is inside the library). */
+    int callsInFlight() {
+        return handle.callsInFlight();
+    }
+
     /** A builder for a client with {@code clientId} and {@code clientSecret}. */
     public static Builder builder(String clientId, String clientSecret) {
         return new Builder(clientId).clientSecret(clientSecret);

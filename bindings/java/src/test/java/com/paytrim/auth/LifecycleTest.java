@@ -113,22 +113,31 @@ class LifecycleTest {
     @Test
     void closeDuringAFetchDoesNotWaitAndTheFetchFinishes() throws Exception {
         String id = emu.newClient("close-fetch");
-        emu.config("{\"latency_ms\":500}");
+        emu.fault("{\"kind\":\"stall\",\"ms\":3000}");
+        ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             PaytrimAuthClient c = emu.builder(id, "close-fetch").build();
             java.util.concurrent.CompletableFuture<AccessToken> async = c.getTokenAsync();
-            ExecutorService pool = Executors.newSingleThreadExecutor();
             Future<AccessToken> sync = pool.submit(c::getToken);
-            Thread.sleep(100);
+            // Wait (bounded) until the blocking call is inside the library, not a fixed sleep.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (c.callsInFlight() < 1 && !sync.isDone() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(1, c.callsInFlight(), "the blocking call is in the library");
             long t0 = System.nanoTime();
             c.close();
-            assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(200), "close does not wait for the fetch");
-            assertFalse(sync.get(10, TimeUnit.SECONDS).getToken().isEmpty());
-            assertFalse(async.get(10, TimeUnit.SECONDS).getToken().isEmpty());
-            pool.shutdown();
+            long closeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertFalse(sync.isDone(), "the stalled fetch is still running after close returned");
+            // The fetch stalls 3 s; close must not wait for it (generous: half of that).
+            assertTrue(closeMs < 1500, "close took " + closeMs + " ms");
+            assertFalse(sync.get(20, TimeUnit.SECONDS).getToken().isEmpty());
+            assertFalse(async.get(20, TimeUnit.SECONDS).getToken().isEmpty());
+            assertEquals(0, c.callsInFlight());
         } finally {
-            emu.config("{\"latency_ms\":0}");
+            pool.shutdown();
         }
+        assertEquals(1, emu.requestsFor(id).size(), "both calls shared one request");
     }
 
     @Test
