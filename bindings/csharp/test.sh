@@ -94,6 +94,11 @@ export PAYTRIM_EMULATOR PAYTRIM_REPO_ROOT="$ROOT" PAYTRIM_CS_NUPKG="$NUPKG" PAYT
 export PAYTRIM_CS_ENV_PROBE="$BUILD/EnvProbe.exe" PAYTRIM_CS_AZURE_PROBE="$BUILD/AzureAdapterProbe.exe"
 export PAYTRIM_CS_PACKAGE_PROBE="$BUILD/nupkg-app/PackageProbe.exe" PAYTRIM_CS_PACKAGE_DIR="$BUILD/nupkg-installed"
 export LD_LIBRARY_PATH="$BUILD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The tests talk only to loopback servers they start, so a proxy in the environment must not
+# matter: every run proves it by pointing each proxy variable at a dead port, NO_PROXY unset.
+dead=http://127.0.0.1:9
+export HTTPS_PROXY=$dead https_proxy=$dead HTTP_PROXY=$dead http_proxy=$dead ALL_PROXY=$dead all_proxy=$dead
+unset NO_PROXY no_proxy
 cd "$BUILD"
 set +e
 nunit-console "$BUILD/Paytrim.Auth.Tests.dll" -nologo -noshadow -labels \

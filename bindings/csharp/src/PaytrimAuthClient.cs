@@ -137,6 +137,7 @@ namespace Paytrim.Auth
                     handle.Dispose();
                     throw PaytrimAuthException.Take(err);
                 }
+                handle.Opened();
                 return handle;
             }
             finally

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using Microsoft.Win32.SafeHandles;
 
 namespace Paytrim.Auth
@@ -16,9 +17,24 @@ namespace Paytrim.Auth
         {
         }
 
+        private static long _live;
+
+        /// <summary>
+        /// Native clients created and not yet freed, in this process (a test seam, like Node's
+        /// <c>_liveNativeClients</c>: lets tests see that finalizers really free clients).
+        /// </summary>
+        internal static long Live { get { return Interlocked.Read(ref _live); } }
+
+        /// <summary>Counts this handle as live; called once the native client exists.</summary>
+        internal void Opened()
+        {
+            Interlocked.Increment(ref _live);
+        }
+
         protected override bool ReleaseHandle()
         {
             NativeMethods.paytrim_auth_client_free(handle);
+            Interlocked.Decrement(ref _live);
             return true;
         }
     }

@@ -63,6 +63,7 @@ namespace Paytrim.Auth.Tests
             using (var wc = new WebClient())
             {
                 wc.Encoding = Encoding.UTF8;
+                wc.Proxy = null; // loopback: never through a proxy from the environment
                 return wc.DownloadString(Http + path);
             }
         }
@@ -72,6 +73,7 @@ namespace Paytrim.Auth.Tests
             using (var wc = new WebClient())
             {
                 wc.Encoding = Encoding.UTF8;
+                wc.Proxy = null; // loopback: never through a proxy from the environment
                 wc.Headers[HttpRequestHeader.ContentType] = "application/json";
                 return wc.UploadString(Http + path, "POST", json);
             }
@@ -142,6 +144,9 @@ namespace Paytrim.Auth.Tests
                 Scope = "https://graph.microsoft.com/.default",
                 MaxAttempts = 1,
                 TotalTimeout = TimeSpan.FromSeconds(20),
+                // The emulator is on loopback: whatever the environment's proxy variables say
+                // (test.sh points them at a dead port), no proxy.
+                Proxy = "none",
             };
         }
     }
