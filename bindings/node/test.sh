@@ -43,6 +43,13 @@ npm ci --no-audit --no-fund
 mkdir -p prebuilds/linux-x64
 cp -f "$PAYTRIM_AUTH_LIB" prebuilds/linux-x64/libpaytrim_auth.so
 
+# The tests talk only to loopback servers they start (npm ci is done), so a proxy in the
+# environment must not matter: every run proves it by pointing each proxy variable at a dead
+# port, NO_PROXY unset. The packaging test installs offline, from the packed tarball.
+dead=http://127.0.0.1:9
+export HTTPS_PROXY=$dead https_proxy=$dead HTTP_PROXY=$dead http_proxy=$dead ALL_PROXY=$dead all_proxy=$dead
+unset NO_PROXY no_proxy
+
 echo "== node --test"
 # The worker_threads scenarios (50 rounds each of workers started and ended
 # mid-fetch) take minutes on a loaded 2-core machine: their own run, with a

@@ -102,6 +102,9 @@ class Emulator {
       scope: 'api://paytrim/.default',
       authorityHost: this.https,
       caFile: this.caFile,
+      // Loopback: whatever the environment's proxy variables say (test.sh points
+      // them at a dead port), no proxy.
+      proxy: 'none',
       ...extra,
     };
   }
