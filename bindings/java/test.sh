@@ -63,9 +63,9 @@ status=0
 # matter: every run proves it by pointing each proxy variable at a dead port, NO_PROXY unset.
 # (Maven itself ignores these variables; it takes proxies from settings.xml.)
 dead=http://127.0.0.1:9
-if ! env -u NO_PROXY -u no_proxy HTTPS_PROXY=$dead https_proxy=$dead HTTP_PROXY=$dead http_proxy=$dead \
-    ALL_PROXY=$dead all_proxy=$dead \
-    mvn -q -B -Dpaytrim.native.dir="$libdir" -Dpaytrim.emulator="$PAYTRIM_EMULATOR" \
+export HTTPS_PROXY=$dead https_proxy=$dead HTTP_PROXY=$dead http_proxy=$dead ALL_PROXY=$dead all_proxy=$dead
+unset NO_PROXY no_proxy
+if ! mvn -q -B -Dpaytrim.native.dir="$libdir" -Dpaytrim.emulator="$PAYTRIM_EMULATOR" \
     -Dpaytrim.vt.java="$vt_java" clean verify 2>&1 \
     | sed -u 's/\x1b\[0m//g'; then
   status=1

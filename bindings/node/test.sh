@@ -38,6 +38,11 @@ echo "== node $(node --version), npm $(npm --version)"
 echo "== npm ci"
 npm ci --no-audit --no-fund
 
+# @azure/core-rest-pipeline for test/azure-pipeline (its own lockfile), installed here, before
+# the proxy variables below point at a dead port.
+echo "== npm ci (test/azure-pipeline)"
+(cd test/azure-pipeline && npm ci --no-audit --no-fund --silent)
+
 # The package carries the native library under prebuilds/<platform>-<arch>/
 # (git-ignored); the packaging test packs it into the tarball.
 mkdir -p prebuilds/linux-x64
@@ -58,7 +63,6 @@ mapfile -t files < <(ls test/*.test.js | grep -v '/workers\.test\.js$')
 node --test --test-reporter=tap --test-timeout=180000 "${files[@]}"
 # @azure/core-rest-pipeline's own bearerTokenAuthenticationPolicy with the client as its
 # TokenCredential (its own lockfile in test/azure-pipeline; needs openssl for the API's certificate).
-echo "== node --test test/azure-pipeline (npm ci)"
-(cd test/azure-pipeline && npm ci --no-audit --no-fund --silent)
+echo "== node --test test/azure-pipeline"
 node --test --test-reporter=tap --test-timeout=120000 test/azure-pipeline/bearer-policy.js
 node --test --test-reporter=tap --test-timeout=1200000 test/workers.test.js
