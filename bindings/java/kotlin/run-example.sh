@@ -23,7 +23,8 @@ out="$(PAYTRIM_CLIENT_ID="$(field client_id)" PAYTRIM_CLIENT_SECRET="$(field cli
   PAYTRIM_TENANT_ID=contoso.onmicrosoft.com PAYTRIM_AUTHORITY_HOST="$(field https)" PAYTRIM_CA_FILE="$(field ca_file)" \
   java ${PAYTRIM_AUTH_LIB:+"-Dpaytrim.auth.library=$PAYTRIM_AUTH_LIB"} -cp "$cp" com.paytrim.auth.examples.KotlinGetToken)"
 echo "$out"
-requests="$(python3 -c 'import json,sys,urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/stats"))["token_requests"])' "$(field http)")"
+# The emulator is on loopback: no proxy from the environment (test.sh points them at a dead port).
+requests="$(python3 -c 'import json,sys,urllib.request as u; print(json.load(u.build_opener(u.ProxyHandler({})).open(sys.argv[1] + "/_emulator/stats"))["token_requests"])' "$(field http)")"
 python3 - "$out" "$requests" <<'PY'
 import re, sys
 out, requests = sys.argv[1], int(sys.argv[2])
