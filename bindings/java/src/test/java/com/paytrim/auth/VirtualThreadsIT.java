@@ -66,8 +66,10 @@ class VirtualThreadsIT {
         assertTrue(all < 2.5 * LATENCY_MS, "all 10,000 virtual threads done after " + all + " ms (per key: "
                 + m.get("vt_key_completion_ms") + "); the server takes " + LATENCY_MS + " ms");
         long late = num(m, "vt_watchdog_max_late_ms");
-        // Pinned carriers made it about 2-3 s late (the fetch time, times keys per carrier).
-        long bound = Math.max(250, 3 * baseline);
+        // Pinned carriers made it about 2-3 s late (the fetch time, times keys per carrier);
+        // on a loaded 2-core machine an unpinned run was seen 261 ms late with baselines of
+        // 14/67 ms, so the floor is 1 s: still less than half of what pinning costs.
+        long bound = Math.max(1000, 3 * baseline);
         assertTrue(late < bound, "watchdog virtual thread late by " + late + " ms (bound " + bound
                 + " ms; without the library: " + before + " and " + after + " ms)");
         System.out.println("RESULT " + mode + ": all done " + all + " ms (keys " + m.get("vt_key_completion_ms")
