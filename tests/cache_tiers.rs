@@ -579,10 +579,20 @@ fn eight_hosts_sharing_one_redis_make_one_request() {
         .run();
     assert_all_ok(std::slice::from_ref(&later));
     assert_eq!(emu.token_requests(), 1);
+    // A corrupt value in Redis: a miss for the next new host, then rewritten.
+    assert!(redis.command(&["SET", &key, "garbage", "PX", "60000"]).starts_with("+OK"));
+    let after_corruption = Spec::new(&emu, &who)
+        .cache_dir(&cache_dir("host-after-corruption"))
+        .set("redis_url", redis.url())
+        .set("redis_key_prefix", "fleet-a:")
+        .run();
+    assert_all_ok(std::slice::from_ref(&after_corruption));
+    assert_eq!(emu.token_requests(), 2, "a corrupt Redis value is a miss");
+    assert!(!redis.command(&["GET", &key]).contains("garbage"), "and it was rewritten");
     // Another prefix is another cache.
     let other_prefix = Spec::new(&emu, &who).set("redis_url", redis.url()).set("redis_key_prefix", "fleet-b:").run();
     assert_all_ok(&[other_prefix]);
-    assert_eq!(emu.token_requests(), 2);
+    assert_eq!(emu.token_requests(), 3);
 }
 
 #[test]
