@@ -95,16 +95,25 @@ impl Client {
         self.for_scope_set(&ScopeSet::new(scopes)?)
     }
 
+    /// [`Client::for_scopes`] for a space-separated list, as the `scope`
+    /// config key takes it; a list spelled exactly as before is not parsed again.
+    pub fn for_scopes_text(&self, scopes: &str) -> Result<Client, Error> {
+        Ok(self.scoped_client(self.family.get_text(scopes)?))
+    }
+
     /// [`Client::for_scopes`] with a checked [`ScopeSet`].
     pub fn for_scope_set(&self, set: &ScopeSet) -> Result<Client, Error> {
-        let scoped = self.family.get(set)?;
-        Ok(Client {
+        Ok(self.scoped_client(self.family.get(set)?))
+    }
+
+    fn scoped_client(&self, scoped: Scoped) -> Client {
+        Client {
             slot: scoped.slot,
             fetcher: scoped.fetcher,
             client_id: self.client_id.clone(),
             tiers: scoped.tiers,
             family: self.family.clone(),
-        })
+        }
     }
 
     /// Whether two clients share one cache entry (same key).

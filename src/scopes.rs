@@ -121,7 +121,14 @@ pub(crate) struct ScopeFamily {
 struct Sets {
     map: HashMap<String, (Scoped, u64)>,
     tick: u64,
+    /// Scope lists exactly as a caller spelled them (the C entry points' text),
+    /// so a repeated call skips parsing and normalizing. Forgotten all at once
+    /// beyond [`MAX_SPELLINGS`]; an entry kept here keeps its set's entry alive.
+    by_text: HashMap<String, Scoped>,
 }
+
+/// Spellings remembered per client (see `Sets::by_text`).
+const MAX_SPELLINGS: usize = 2 * MAX_SCOPE_SETS;
 
 impl ScopeFamily {
     /// `default`: the entry of the configured scopes (`config.scopes`).
@@ -164,6 +171,21 @@ impl ScopeFamily {
             }
         }
         sets.map.insert(set.normalized.clone(), (scoped.clone(), tick));
+        Ok(scoped)
+    }
+
+    /// [`ScopeFamily::get`] for a space-separated list (the C entry points'
+    /// form): a list spelled exactly as before is found without parsing it.
+    pub fn get_text(&self, text: &str) -> Result<Scoped, Error> {
+        if let Some(scoped) = self.sets.lock().by_text.get(text) {
+            return Ok(scoped.clone());
+        }
+        let scoped = self.get(&ScopeSet::parse(text)?)?;
+        let mut sets = self.sets.lock();
+        if sets.by_text.len() >= MAX_SPELLINGS {
+            sets.by_text.clear();
+        }
+        sets.by_text.insert(text.to_owned(), scoped.clone());
         Ok(scoped)
     }
 
@@ -215,5 +237,18 @@ mod tests {
         }
         assert_eq!(family.len(), MAX_SCOPE_SETS);
         assert!(Arc::ptr_eq(&family.get(&first).unwrap().slot, &kept.slot), "the recently used set survived");
+        // Spelled as text: the same entries, and a bad list is still refused the second time.
+        let spelled = family.get_text("api://first/.default").unwrap();
+        assert!(Arc::ptr_eq(&spelled.slot, &kept.slot));
+        assert!(Arc::ptr_eq(&family.get_text("api://first/.default").unwrap().slot, &kept.slot));
+        assert!(Arc::ptr_eq(&family.get_text(" https://graph.microsoft.com/.default ").unwrap().slot, &default.slot));
+        for _ in 0..2 {
+            assert!(family.get_text("").is_err());
+            assert!(family.get_text("a\u{1}").is_err());
+        }
+        for i in 0..MAX_SPELLINGS * 2 {
+            family.get_text(&format!("api://first/.default{}", " ".repeat(i % 7 + 1))).unwrap();
+        }
+        assert!(family.sets.lock().by_text.len() <= MAX_SPELLINGS, "spellings are bounded");
     }
 }

@@ -11,7 +11,6 @@ use super::notify::{deliver, notify_call};
 use super::strings;
 use crate::client::Client;
 use crate::error::Error;
-use crate::scopes::ScopeSet;
 use std::ffi::{c_char, c_void};
 use std::ptr;
 
@@ -20,9 +19,7 @@ use std::ptr;
 /// # Safety
 /// `client` is NULL or live; `scopes` is NULL or NUL-terminated.
 unsafe fn scoped(client: *const paytrim_auth_client, scopes: *const c_char) -> Result<Client, Error> {
-    let client = client_ref(client)?;
-    let set = ScopeSet::parse(strings::arg(scopes, "scopes")?)?;
-    client.for_scope_set(&set)
+    client_ref(client)?.for_scopes_text(strings::arg(scopes, "scopes")?)
 }
 
 unsafe fn token_call(
