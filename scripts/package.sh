@@ -124,6 +124,7 @@ if [[ " $only " == *" csharp "* ]]; then
   mcs -langversion:7.2 -debug- -optimize+ -nologo -warnaserror+ -target:library -unsafe \
     -doc:"$cs/Paytrim.Auth.xml" -out:"$cs/Paytrim.Auth.dll" bindings/csharp/src/*.cs
   cp bindings/csharp/src/Paytrim.Auth.dll.config bindings/csharp/msbuild/Paytrim.Auth.targets "$cs/"
+  mkdir -p "$cs/azure" && cp bindings/csharp/azure/PaytrimTokenCredential.cs "$cs/azure/"
   for rid in "${present[@]}"; do
     mkdir -p "$cs/runtimes/$rid/native"
     cp "$work/natives/$rid/$(file_for "$rid")" "$cs/runtimes/$rid/native/"
@@ -134,7 +135,8 @@ if [[ " $only " == *" csharp "* ]]; then
   # without them, and the package gets the full Paytrim.Auth.nuspec after. -NoPackageAnalysis: 2.8.7
   # predates .NET Standard and calls lib/netstandard2.0/ an "invalid framework folder" (it is the
   # right one for NuGet >= 3.4); the layout is checked below instead.
-  sed -e '/<license /d' -e '/<repository /d' -e 's|2013/05/nuspec.xsd|2010/07/nuspec.xsd|' \
+  sed -e '/<license /d' -e '/<repository /d' -e '/<contentFiles>/,/<\/contentFiles>/d' \
+    -e 's|2013/05/nuspec.xsd|2010/07/nuspec.xsd|' \
     bindings/csharp/Paytrim.Auth.nuspec >"$cs/Paytrim.Auth.nuspec"
   log="$(cd "$cs" && HOME="${HOME:-$cs}" nuget pack "$cs/Paytrim.Auth.nuspec" -NonInteractive \
     -NoDefaultExcludes -NoPackageAnalysis -BasePath "$cs" -OutputDirectory "$out" 2>&1)" || { echo "$log" >&2; exit 1; }
@@ -142,11 +144,12 @@ if [[ " $only " == *" csharp "* ]]; then
   mkdir -p "$cs/full" && cp bindings/csharp/Paytrim.Auth.nuspec "$cs/full/"
   (cd "$cs/full" && zip -q "$out/Paytrim.Auth.$version.nupkg" Paytrim.Auth.nuspec)
   nuspec="$(unzip -p "$out/Paytrim.Auth.$version.nupkg" Paytrim.Auth.nuspec)"
-  for m in '<license type="expression">' '<repository type="git"' '<releaseNotes>' "<version>$version</version>"; do
+  for m in '<license type="expression">' '<repository type="git"' '<releaseNotes>' '<contentFiles>' "<version>$version</version>"; do
     grep -qF "$m" <<<"$nuspec" || { echo "package.sh: the nupkg's nuspec lacks $m" >&2; exit 1; }
   done
   exp=(Paytrim.Auth.nuspec lib/netstandard2.0/Paytrim.Auth.dll lib/netstandard2.0/Paytrim.Auth.xml
-    lib/netstandard2.0/Paytrim.Auth.dll.config build/Paytrim.Auth.targets buildTransitive/Paytrim.Auth.targets)
+    lib/netstandard2.0/Paytrim.Auth.dll.config build/Paytrim.Auth.targets buildTransitive/Paytrim.Auth.targets
+    contentFiles/cs/any/PaytrimAuth/Azure/PaytrimTokenCredential.cs)
   for rid in "${present[@]}"; do exp+=("runtimes/$rid/native/$(file_for "$rid")"); done
   check_layout "Paytrim.Auth.$version.nupkg" "$(unzip -Z1 "$out/Paytrim.Auth.$version.nupkg")" "${exp[@]}"
 fi

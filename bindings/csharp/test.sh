@@ -70,7 +70,7 @@ cp "$BUILD/Paytrim.Auth.dll" "$BUILD/Paytrim.Auth.dll.config" "$BUILD/abi-mismat
 # The Azure.Core TokenCredential adapter (azure/PaytrimTokenCredential.cs, shipped as source)
 # compiled against a stand-in of the Azure.Core types it uses: a SYNTAX CHECK only, since
 # Azure.Core cannot be fetched here (AzureAdapterTests runs the probe against the emulator).
-"${MCS[@]}" -target:exe -out:"$BUILD/AzureAdapterProbe.exe" -r:"$BUILD/Paytrim.Auth.dll" \
+"${MCS[@]}" -target:exe -out:"$BUILD/AzureAdapterProbe.exe" -r:"$BUILD/Paytrim.Auth.dll" -define:PAYTRIM_AUTH_AZURE \
   "$HERE/azure/PaytrimTokenCredential.cs" "$HERE"/azure/syntax-check/*.cs
 
 # ---- package ----

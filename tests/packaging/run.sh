@@ -84,7 +84,8 @@ expect "$nupkg_entries" runtimes/linux-x64/native/libpaytrim_auth.so runtimes/li
   runtimes/linux-musl-x64/native/libpaytrim_auth.so runtimes/linux-musl-arm64/native/libpaytrim_auth.so \
   runtimes/osx-x64/native/libpaytrim_auth.dylib runtimes/osx-arm64/native/libpaytrim_auth.dylib \
   runtimes/win-x64/native/paytrim_auth.dll runtimes/win-arm64/native/paytrim_auth.dll \
-  lib/netstandard2.0/Paytrim.Auth.dll build/Paytrim.Auth.targets buildTransitive/Paytrim.Auth.targets
+  lib/netstandard2.0/Paytrim.Auth.dll build/Paytrim.Auth.targets buildTransitive/Paytrim.Auth.targets \
+  contentFiles/cs/any/PaytrimAuth/Azure/PaytrimTokenCredential.cs
 expect "$tgz_entries" package/prebuilds/linux-x64/libpaytrim_auth.so package/prebuilds/linux-arm64/libpaytrim_auth.so \
   package/prebuilds/linux-x64-musl/libpaytrim_auth.so package/prebuilds/linux-arm64-musl/libpaytrim_auth.so \
   package/prebuilds/darwin-x64/libpaytrim_auth.dylib package/prebuilds/darwin-arm64/libpaytrim_auth.dylib \
@@ -94,6 +95,23 @@ expect "$tgz_entries" package/prebuilds/linux-x64/libpaytrim_auth.so package/pre
   package/node_modules/@koromix/koffi-darwin-arm64/package.json package/node_modules/@koromix/koffi-win32-x64/package.json \
   package/node_modules/@koromix/koffi-win32-arm64/package.json
 echo "   all eight platforms at their places in the jar, the nupkg and the tarball"
+
+# The Azure.Core adapter the nupkg ships as a content file (buildAction Compile): a project
+# without PAYTRIM_AUTH_AZURE compiles it to nothing (no Azure.Core needed); with the symbol it is
+# the adapter (compiled here against the stand-in of Azure.Core's types with the probe that uses
+# PaytrimTokenCredential: a syntax check only).
+azdir="$tmp/azure-content"; mkdir -p "$azdir"
+unzip -q -o "$all/Paytrim.Auth.$version.nupkg" -d "$azdir/pkg"
+nuspec_cf="$(unzip -p "$all/Paytrim.Auth.$version.nupkg" Paytrim.Auth.nuspec)"
+grep -q 'include="cs/any/PaytrimAuth/Azure/PaytrimTokenCredential.cs" buildAction="Compile"' <<<"$nuspec_cf" \
+  || { echo "FAIL: the nupkg's nuspec does not declare the Azure adapter as a Compile content file" >&2; exit 1; }
+adapter="$azdir/pkg/contentFiles/cs/any/PaytrimAuth/Azure/PaytrimTokenCredential.cs"
+mcs -langversion:7.2 -nologo -warnaserror+ -target:library -out:"$azdir/off.dll" "$adapter" \
+  || { echo "FAIL: the Azure adapter content file does not compile to nothing without PAYTRIM_AUTH_AZURE" >&2; exit 1; }
+mcs -langversion:7.2 -nologo -warnaserror+ -target:exe -define:PAYTRIM_AUTH_AZURE -out:"$azdir/on.exe" \
+  -r:"$azdir/pkg/lib/netstandard2.0/Paytrim.Auth.dll" "$adapter" bindings/csharp/azure/syntax-check/*.cs \
+  || { echo "FAIL: the Azure adapter content file does not compile with PAYTRIM_AUTH_AZURE" >&2; exit 1; }
+echo "   the Azure.Core adapter content file: empty without PAYTRIM_AUTH_AZURE, the adapter with it"
 # The check inside package.sh must refuse a package missing a platform: drop one, expect the failure.
 rm -rf "$natives/osx-arm64"
 if PAYTRIM_REQUIRE_ALL_PLATFORMS=1 PAYTRIM_PACKAGES_DIR="$tmp/seven" scripts/package.sh "$natives" >"$tmp/seven.log" 2>&1; then

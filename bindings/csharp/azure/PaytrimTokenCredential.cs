@@ -3,8 +3,13 @@
 // BearerTokenAuthenticationPolicy. Each TokenRequestContext's scopes are asked for per
 // call, each scope set with its own cache entry and single flight in the library.
 //
-// Not compiled into Paytrim.Auth.dll, which stays free of dependencies: add this file to a
-// project that references Azure.Core (NuGet) and Paytrim.Auth. It needs nothing else.
+// Not compiled into Paytrim.Auth.dll, which stays free of dependencies. The Paytrim.Auth
+// package ships this file as a content file (contentFiles/cs/any/PaytrimAuth/Azure/): a project
+// that references Azure.Core turns it on with
+//   <DefineConstants>$(DefineConstants);PAYTRIM_AUTH_AZURE</DefineConstants>
+// and every other project compiles it to nothing. Or copy it into your project as it is (with
+// the symbol defined). It needs nothing but Azure.Core and Paytrim.Auth.
+#if PAYTRIM_AUTH_AZURE
 using System;
 using System.Threading;
 using System.Threading.Tasks;
@@ -46,3 +51,4 @@ namespace Paytrim.Auth.Azure
         }
     }
 }
+#endif
