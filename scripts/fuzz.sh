@@ -22,6 +22,15 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked || exit 1
 fi
 
+# fuzz/ is a workspace of its own with its own lockfile, and cargo-fuzz has no --locked:
+# a dependency added to the library without updating fuzz/Cargo.lock would otherwise be
+# resolved silently and leave the tracked lockfile modified after the test command.
+if ! cargo +nightly metadata --locked --format-version 1 >/dev/null; then
+    echo "fuzz: fuzz/Cargo.lock is out of date with the library's dependencies:" \
+        "run 'cargo +nightly metadata --format-version 1 >/dev/null' in fuzz/ and commit fuzz/Cargo.lock"
+    exit 1
+fi
+
 targets="${PAYTRIM_FUZZ_TARGETS:-$(cargo +nightly fuzz list)}"
 echo "== building fuzz targets (AddressSanitizer): $(echo $targets)"
 cargo +nightly fuzz build || exit 1
