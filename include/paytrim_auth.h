@@ -620,6 +620,38 @@ paytrim_auth_error *paytrim_auth_notifier_next_log(uint64_t notifier,
 // `out_notifier` and `out_fd` are NULL or writable.
 paytrim_auth_error *paytrim_auth_notifier_new(uint64_t *out_notifier, int32_t *out_fd);
 
+// Creates a notifier that wakes its event loop over loopback TCP, for hosts
+// that cannot watch a socket pair's descriptor (Node on Windows). The host
+// makes `cookie` (`cookie_len` bytes, 16 to 64, random) and starts listening
+// on 127.0.0.1; the notifier can be used at once (requests, logs, assertion
+// credentials), and once the host listens it calls
+// `paytrim_auth_notifier_connect_loopback` with the port. The library then
+// connects, writes the cookie, and from then on writes wake-up bytes exactly
+// as `paytrim_auth_notifier_new`'s socket does (a wake-up due before the
+// connection follows the cookie). The host should accept only the
+// connection that starts with the cookie and then stop listening. Once the
+// host closes the connection (or never connects within 60 seconds, or the
+// connection fails), the notifier is dropped as when a socket pair's reader
+// closes. Writes the notifier's number (never 0) to `*out_notifier`. Returns
+// NULL on success; an error for a NULL output or cookie, or a cookie of the
+// wrong length.
+//
+// # Safety
+// `cookie` is NULL or readable for `cookie_len` bytes; `out_notifier` is
+// NULL or writable.
+paytrim_auth_error *paytrim_auth_notifier_new_loopback(const uint8_t *cookie,
+                                                       size_t cookie_len,
+                                                       uint64_t *out_notifier);
+
+// Connects a notifier made by `paytrim_auth_notifier_new_loopback` to the
+// host's listener at 127.0.0.1:`port` (within 5 seconds) and writes its
+// cookie. Once only. Returns NULL on success; an error for port 0, an
+// unknown notifier, one that is not a loopback notifier or already
+// connected, or a failed connection (nothing listening, timeout), naming
+// the port; after a failed connection the notifier is dropped as when its
+// reader closes.
+paytrim_auth_error *paytrim_auth_notifier_connect_loopback(uint64_t notifier, uint16_t port);
+
 // Frees a notifier: results not yet taken are dropped (tokens wiped), and
 // results that land later are dropped too. Never blocks and never waits for
 // a fetch. Unknown numbers (0, freed, never created) are ignored. Close the

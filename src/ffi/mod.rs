@@ -29,6 +29,7 @@ mod notify;
 mod scopes;
 mod strings;
 mod version;
+mod wake_loopback;
 mod wake_socket;
 
 #[cfg(feature = "jni")]

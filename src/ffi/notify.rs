@@ -9,7 +9,10 @@
 //! with its event loop; a request made with `_notify` puts its result in the
 //! notifier's queue and writes one byte to the descriptor (only when the queue
 //! was empty); the event loop wakes, and the host takes every queued result
-//! with `paytrim_auth_notifier_next` on its own thread.
+//! with `paytrim_auth_notifier_next` on its own thread. Where the host cannot
+//! watch a socket pair's descriptor (Node on Windows), the wake-up bytes go
+//! over a loopback TCP connection the library makes to the host instead
+//! (`paytrim_auth_notifier_new_loopback`, `wake_loopback.rs`).
 //!
 //! A notifier can also receive the library's log events
 //! (`paytrim_auth_notifier_set_log_level`), queued the same way and taken with
@@ -34,6 +37,7 @@ use super::client::{client_ref, paytrim_auth_client};
 use super::credential::{new_credential, paytrim_auth_assertion_completion, paytrim_auth_credential};
 use super::error::paytrim_auth_error;
 use super::strings;
+use super::wake_loopback::{LoopbackWake, COOKIE_LEN};
 use super::wake_socket::{close_fd, Wake, WakeSocket};
 use crate::credentials::{AssertionCallback, AssertionCompletion, AssertionRequest, Credential};
 use crate::error::Error;
@@ -94,8 +98,37 @@ impl Drop for Queue {
 }
 
 struct Notifier {
-    wake: WakeSocket,
+    wake: WakeChannel,
     queue: Mutex<Queue>,
+}
+
+/// How a notifier wakes its host: a socket pair's write end (Unix), or a
+/// loopback TCP connection to the host (everywhere; Node on Windows).
+enum WakeChannel {
+    Pair(WakeSocket),
+    Loopback(LoopbackWake),
+}
+
+impl WakeChannel {
+    fn wake(&self) -> Wake {
+        match self {
+            WakeChannel::Pair(w) => w.wake(),
+            WakeChannel::Loopback(w) => w.wake(),
+        }
+    }
+
+    fn reader_gone(&self) -> bool {
+        match self {
+            WakeChannel::Pair(w) => w.reader_gone(),
+            WakeChannel::Loopback(w) => w.reader_gone(),
+        }
+    }
+}
+
+fn register(wake: WakeChannel) -> u64 {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    NOTIFIERS.lock().insert(id, Arc::new(Notifier { wake, queue: Mutex::new(Queue::default()) }));
+    id
 }
 
 static NOTIFIERS: Lazy<Mutex<HashMap<u64, Arc<Notifier>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
@@ -386,11 +419,87 @@ pub unsafe extern "C" fn paytrim_auth_notifier_new(
         sweep_abandoned();
         let (wake, fd) = WakeSocket::pair()
             .map_err(|e| Error::internal(format!("cannot create the notifier's socket pair: {e}")))?;
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        NOTIFIERS.lock().insert(id, Arc::new(Notifier { wake, queue: Mutex::new(Queue::default()) }));
-        *out_n = id;
+        *out_n = register(WakeChannel::Pair(wake));
         *out_f = fd;
         Ok(())
+    })
+}
+
+/// Creates a notifier that wakes its event loop over loopback TCP, for hosts
+/// that cannot watch a socket pair's descriptor (Node on Windows). The host
+/// makes `cookie` (`cookie_len` bytes, 16 to 64, random) and starts listening
+/// on 127.0.0.1; the notifier can be used at once (requests, logs, assertion
+/// credentials), and once the host listens it calls
+/// `paytrim_auth_notifier_connect_loopback` with the port. The library then
+/// connects, writes the cookie, and from then on writes wake-up bytes exactly
+/// as `paytrim_auth_notifier_new`'s socket does (a wake-up due before the
+/// connection follows the cookie). The host should accept only the
+/// connection that starts with the cookie and then stop listening. Once the
+/// host closes the connection (or never connects within 60 seconds, or the
+/// connection fails), the notifier is dropped as when a socket pair's reader
+/// closes. Writes the notifier's number (never 0) to `*out_notifier`. Returns
+/// NULL on success; an error for a NULL output or cookie, or a cookie of the
+/// wrong length.
+///
+/// # Safety
+/// `cookie` is NULL or readable for `cookie_len` bytes; `out_notifier` is
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn paytrim_auth_notifier_new_loopback(
+    cookie: *const u8,
+    cookie_len: usize,
+    out_notifier: *mut u64,
+) -> *mut paytrim_auth_error {
+    run(|| {
+        let out_n = strings::out(out_notifier, "out_notifier", 0)?;
+        if cookie.is_null() {
+            return Err(Error::invalid_argument("cookie is NULL"));
+        }
+        if !COOKIE_LEN.contains(&cookie_len) {
+            return Err(Error::invalid_argument(format!(
+                "cookie_len is {cookie_len}; the cookie must be {} to {} random bytes",
+                COOKIE_LEN.start(),
+                COOKIE_LEN.end()
+            )));
+        }
+        let cookie = std::slice::from_raw_parts(cookie, cookie_len);
+        sweep_abandoned();
+        *out_n = register(WakeChannel::Loopback(LoopbackWake::new(cookie)));
+        Ok(())
+    })
+}
+
+/// Connects a notifier made by `paytrim_auth_notifier_new_loopback` to the
+/// host's listener at 127.0.0.1:`port` (within 5 seconds) and writes its
+/// cookie. Once only. Returns NULL on success; an error for port 0, an
+/// unknown notifier, one that is not a loopback notifier or already
+/// connected, or a failed connection (nothing listening, timeout), naming
+/// the port; after a failed connection the notifier is dropped as when its
+/// reader closes.
+#[no_mangle]
+pub extern "C" fn paytrim_auth_notifier_connect_loopback(notifier: u64, port: u16) -> *mut paytrim_auth_error {
+    run(|| {
+        if port == 0 {
+            return Err(Error::invalid_argument("port is 0; give the port the host listens on at 127.0.0.1"));
+        }
+        let n = lookup(notifier).ok_or_else(|| Error::invalid_argument("notifier is unknown or freed"))?;
+        let WakeChannel::Loopback(wake) = &n.wake else {
+            return Err(Error::invalid_argument(
+                "notifier was made by paytrim_auth_notifier_new, not paytrim_auth_notifier_new_loopback",
+            ));
+        };
+        match wake.connect(port) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(Error::invalid_argument("notifier is already connected (or failed to connect before)"))
+            }
+            Err(e) => {
+                forget(notifier);
+                Err(Error::internal(format!(
+                    "cannot connect the notifier to the host's listener at 127.0.0.1:{port}: {e}"
+                )))
+            }
+        }
     })
 }
 
@@ -625,4 +734,113 @@ mod tests {
 
     // Log delivery is tested end to end by bindings/node/test/logging.test.js:
     // the log sink is process-wide, and src/log.rs owns it among unit tests.
+}
+
+// Portable: the loopback wake channel (std::net only).
+#[cfg(test)]
+mod loopback_tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::{Ipv4Addr, TcpListener};
+    use std::time::{Duration, Instant};
+
+    const COOKIE: &[u8; 32] = b"cookie-cookie-cookie-cookie-cook";
+
+    fn failure(err: *mut paytrim_auth_error) -> Result<(), (u32, String)> {
+        if err.is_null() {
+            return Ok(());
+        }
+        let code = super::super::error::paytrim_auth_error_code(err);
+        let message = err_message(err);
+        unsafe { super::super::error::paytrim_auth_error_free(err) };
+        Err((code, message))
+    }
+
+    fn new_loopback(cookie: &[u8]) -> Result<u64, (u32, String)> {
+        let mut id = 42u64;
+        let r = failure(unsafe { paytrim_auth_notifier_new_loopback(cookie.as_ptr(), cookie.len(), &mut id) });
+        if r.is_err() {
+            assert_eq!(id, 0, "the output is cleared on failure");
+        }
+        r.map(|()| id)
+    }
+
+    fn connect(id: u64, port: u16) -> Result<(), (u32, String)> {
+        failure(paytrim_auth_notifier_connect_loopback(id, port))
+    }
+
+    fn err_message(err: *mut paytrim_auth_error) -> String {
+        let m = super::super::error::paytrim_auth_error_message(err);
+        unsafe { std::ffi::CStr::from_ptr(m) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn the_host_reads_the_cookie_then_one_wake_up_per_drain() {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let id = new_loopback(COOKIE).unwrap();
+        deliver(id, 1, Err(&Error::internal("first, before the host listens")));
+        connect(id, l.local_addr().unwrap().port()).unwrap();
+        let (mut host, _) = l.accept().unwrap();
+        host.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut cookie = [0u8; 33];
+        host.read_exact(&mut cookie).unwrap();
+        assert_eq!(&cookie[..32], COOKIE);
+        assert_eq!(cookie[32], b'!', "the wake-up due before the connection follows the cookie");
+        deliver(id, 2, Err(&Error::internal("second")));
+        host.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let mut b = [0u8; 8];
+        assert!(host.read(&mut b).is_err(), "not drained yet: no second wake-up");
+        assert_eq!(lookup(id).unwrap().queue.lock().completions.len(), 2);
+        paytrim_auth_notifier_free(id);
+    }
+
+    #[test]
+    fn a_host_that_closed_the_connection_makes_the_library_drop_the_notifier() {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let id = new_loopback(COOKIE).unwrap();
+        connect(id, l.local_addr().unwrap().port()).unwrap();
+        let (mut host, _) = l.accept().unwrap();
+        host.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut cookie = [0u8; 32];
+        host.read_exact(&mut cookie).unwrap(); // as Node does: the close is then a clean end of stream
+        drop(host); // what Node does when the environment ends
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !lookup(id).unwrap().wake.reader_gone() {
+            assert!(Instant::now() < deadline, "the closed connection was never seen");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        deliver(id, 1, Err(&Error::internal("for nobody")));
+        assert!(lookup(id).is_none(), "forgotten on the first delivery after the host closed");
+    }
+
+    #[test]
+    fn nothing_listening_is_a_clear_error_naming_the_port() {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let id = new_loopback(COOKIE).unwrap();
+        let (code, message) = connect(id, port).unwrap_err();
+        assert_eq!(code, crate::error::ErrorCode::Internal.as_u32());
+        assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+        assert!(message.contains("refused"), "{message}");
+        assert!(!message.contains("cookie-cookie"), "the cookie never appears in errors: {message}");
+        assert!(lookup(id).is_none(), "a notifier that cannot connect is dropped");
+    }
+
+    #[test]
+    fn bad_arguments_are_refused_and_the_output_cleared() {
+        assert!(new_loopback(&COOKIE[..15]).unwrap_err().1.contains("cookie_len"));
+        assert!(new_loopback(&[0u8; 65]).unwrap_err().1.contains("cookie_len"));
+        let mut id = 42u64;
+        let e = failure(unsafe { paytrim_auth_notifier_new_loopback(ptr::null(), 32, &mut id) }).unwrap_err();
+        assert!(e.1.contains("cookie is NULL") && id == 0);
+        let e = failure(unsafe { paytrim_auth_notifier_new_loopback(COOKIE.as_ptr(), 32, ptr::null_mut()) });
+        assert!(e.unwrap_err().1.contains("out_notifier"));
+
+        let id = new_loopback(COOKIE).unwrap();
+        assert!(connect(id, 0).unwrap_err().1.contains("port"));
+        assert!(connect(u64::MAX, 9).unwrap_err().1.contains("unknown"));
+        paytrim_auth_notifier_free(id);
+        assert!(connect(id, 9).unwrap_err().1.contains("unknown"), "a freed notifier");
+    }
 }

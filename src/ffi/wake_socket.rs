@@ -9,8 +9,9 @@
 //! `SO_NOSIGPIPE` instead (reviewed, not compiled here). Windows has no socket
 //! pair a host's event loop can take as a descriptor: there
 //! [`WakeSocket::pair`] fails with `Unsupported`, so
-//! `paytrim_auth_notifier_new` returns an error naming the platform, and the
-//! notifier-based delivery (Node's) is not available.
+//! `paytrim_auth_notifier_new` returns an error naming the platform; notifiers
+//! there wake their host over loopback TCP instead (`wake_loopback.rs`,
+//! `paytrim_auth_notifier_new_loopback`, which Node uses on Windows).
 
 /// A descriptor as C sees it (`int`), handed to the host.
 pub(crate) type HostFd = i32;
@@ -128,7 +129,7 @@ mod unsupported {
                 io::ErrorKind::Unsupported,
                 format!(
                     "notifiers need a Unix socket pair, which {} does not have; \
-                     use the blocking or callback calls instead",
+                     use paytrim_auth_notifier_new_loopback instead",
                     std::env::consts::OS
                 ),
             ))

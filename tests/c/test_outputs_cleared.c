@@ -171,6 +171,22 @@ static int notifier_new_null_out_notifier(void) {
     int32_t fd = 42;
     return failed_call(paytrim_auth_notifier_new(NULL, &fd)) && fd == -1;
 }
+static int notifier_new_loopback_null_cookie(void) {
+    uint64_t n = 42;
+    return failed_call(paytrim_auth_notifier_new_loopback(NULL, 32, &n)) && n == 0;
+}
+static int notifier_new_loopback_short_cookie(void) {
+    static const uint8_t cookie[8] = {1};
+    uint64_t n = 42;
+    return failed_call(paytrim_auth_notifier_new_loopback(cookie, sizeof cookie, &n)) && n == 0;
+}
+static int notifier_new_loopback_null_out(void) {
+    static const uint8_t cookie[32] = {1};
+    return failed_call(paytrim_auth_notifier_new_loopback(cookie, sizeof cookie, NULL));
+}
+static int notifier_connect_loopback_unknown(void) {
+    return failed_call(paytrim_auth_notifier_connect_loopback(UINT64_MAX, 9));
+}
 static int notifier_next_unknown(void) {
     uint64_t r = 42;
     char *t = GARBAGE;
@@ -250,6 +266,10 @@ static const struct {
     {"notifier_new: NULL out_notifier, out_fd given", notifier_new_null_out_notifier},
     {"notifier_next: unknown notifier", notifier_next_unknown},
     {"notifier_next: NULL out_request, others given", notifier_next_null_out_request},
+    {"notifier_new_loopback: NULL cookie", notifier_new_loopback_null_cookie},
+    {"notifier_new_loopback: cookie too short", notifier_new_loopback_short_cookie},
+    {"notifier_new_loopback: NULL out_notifier", notifier_new_loopback_null_out},
+    {"notifier_connect_loopback: unknown notifier", notifier_connect_loopback_unknown},
     {"notifier_next_log: unknown notifier", notifier_next_log_unknown},
     {"notifier_next_log: NULL out_level, out_message given", notifier_next_log_null_out_level},
     {"notifier_next_assertion: unknown notifier", notifier_next_assertion_unknown},
