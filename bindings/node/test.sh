@@ -66,3 +66,11 @@ node --test --test-reporter=tap --test-timeout=180000 "${files[@]}"
 echo "== node --test test/azure-pipeline"
 node --test --test-reporter=tap --test-timeout=120000 test/azure-pipeline/bearer-policy.js
 node --test --test-reporter=tap --test-timeout=1200000 test/workers.test.js
+# Windows has no socket pair: there notifiers wake up over a loopback TCP
+# connection (lib/loopback-wake.js). PAYTRIM_AUTH_NOTIFIER=loopback forces that
+# path here: the suites that go through the notifier (wake-ups, logs, assertion
+# requests, workers ended mid-fetch) run once more through it.
+echo "== node --test through the loopback wake-up channel (PAYTRIM_AUTH_NOTIFIER=loopback)"
+PAYTRIM_AUTH_NOTIFIER=loopback PAYTRIM_NODE_WORKER_ROUNDS="${PAYTRIM_NODE_LOOPBACK_WORKER_ROUNDS:-10}" \
+  node --test --test-reporter=tap --test-timeout=600000 \
+  test/wakeups.test.js test/logging.test.js test/credentials.test.js test/workers.test.js

@@ -114,6 +114,10 @@ const N = {
 
   // Notifiers (lib/notifier.js): results queued natively, taken on this thread.
   notifierNew: lib.func('paytrim_auth_error *paytrim_auth_notifier_new(_Out_ uint64_t *out_notifier, _Out_ int32_t *out_fd)'),
+  notifierNewLoopback: lib.func(
+    'paytrim_auth_error *paytrim_auth_notifier_new_loopback(const uint8_t *cookie, size_t cookie_len, _Out_ uint64_t *out_notifier)'
+  ),
+  notifierConnectLoopback: lib.func('paytrim_auth_error *paytrim_auth_notifier_connect_loopback(uint64_t notifier, uint16_t port)'),
   notifierFree: lib.func('void paytrim_auth_notifier_free(uint64_t notifier)'),
   notifierCloseFd: lib.func('void paytrim_auth_notifier_close_fd(int32_t fd)'),
   // Number and string outputs are raw slots (BigUint64Array / BigInt64Array).

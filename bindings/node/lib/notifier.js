@@ -13,8 +13,10 @@
 // safely.
 //
 // Instead each environment owns one native *notifier* (src/ffi/notify.rs): a
-// queue in the library plus a Unix socket pair. Requests are made with
-// paytrim_auth_client_get_token_notify(client, notifier, request); the library
+// queue in the library plus a Unix socket pair (on Windows, where there is
+// none, a loopback TCP connection made by the library to a listener here:
+// lib/loopback-wake.js; PAYTRIM_AUTH_NOTIFIER=loopback forces it). Requests
+// are made with paytrim_auth_client_get_token_notify(client, notifier, request); the library
 // queues the result and writes one byte when the queue was empty. This side
 // watches the socket with a net.Socket (epoll in the event loop, no thread
 // blocked) and takes every queued result with paytrim_auth_notifier_next on
@@ -36,6 +38,7 @@
 // _fail. Requests for an environment that ended fail in the library at once.
 
 const net = require('node:net');
+const { LoopbackWake, wakeChannelKind } = require('./loopback-wake');
 const { N, takeString } = require('./native');
 
 // Raw output slots for paytrim_auth_notifier_next (one JS thread per
@@ -59,26 +62,17 @@ const LEVEL_NAMES = [null, 'error', 'warn', 'info', 'debug', 'trace'];
 /** This environment's logger: { fn, level } or null (kept across notifiers). */
 let logger = null;
 
-/** Counters for tests and benchmarks. */
-const stats = { wakeUps: 0, deliveries: 0 };
+/** Counters for tests and benchmarks; `channel` is the last notifier's wake-up channel. */
+const stats = { wakeUps: 0, deliveries: 0, channel: null };
 
 class Notifier {
   /** @param takeError reads and frees an owned paytrim_auth_error * */
   constructor(takeError) {
     this.takeError = takeError;
-    const idOut = [0];
-    const fdOut = [-1];
-    const err = N.notifierNew(idOut, fdOut);
-    if (err) throw takeError(err);
-    this.id = idOut[0];
-    const fd = fdOut[0];
-    try {
-      this.socket = new net.Socket({ fd, readable: true, writable: false });
-    } catch (e) {
-      N.notifierFree(this.id);
-      N.notifierCloseFd(fd);
-      throw e;
-    }
+    const kind = wakeChannelKind();
+    if (kind === 'loopback') this.openLoopback();
+    else this.openSocketPair();
+    stats.channel = kind;
     this.pending = new Map(); // request number -> { resolve, reject }
     this.nextRequest = 1;
     this.closed = false;
@@ -92,6 +86,45 @@ class Notifier {
     this.onExit = () => this.close();
     process.on('exit', this.onExit);
     if (logger !== null) this.subscribeLogs(logger.level);
+  }
+
+  /** The library's socket pair: its read end wrapped by fd (Unixes). */
+  openSocketPair() {
+    const idOut = [0];
+    const fdOut = [-1];
+    const err = N.notifierNew(idOut, fdOut);
+    if (err) throw this.takeError(err);
+    this.id = idOut[0];
+    const fd = fdOut[0];
+    try {
+      this.socket = new net.Socket({ fd, readable: true, writable: false });
+    } catch (e) {
+      N.notifierFree(this.id);
+      N.notifierCloseFd(fd);
+      throw e;
+    }
+  }
+
+  /**
+   * A loopback TCP connection from the library (Windows; lib/loopback-wake.js).
+   * The notifier exists at once; the library connects once the listener is up
+   * (Node binds asynchronously), and wake-ups due before then follow the cookie.
+   */
+  openLoopback() {
+    const channel = new LoopbackWake();
+    const idOut = [0];
+    const err = N.notifierNewLoopback(channel.cookie, channel.cookie.length, idOut);
+    if (err) {
+      channel.destroy();
+      throw this.takeError(err);
+    }
+    this.id = idOut[0];
+    this.socket = channel;
+    channel.onListening((port) => {
+      if (this.closed) return;
+      const e = N.notifierConnectLoopback(this.id, port);
+      if (e) this.fail(this.takeError(e));
+    });
   }
 
   subscribeLogs(level) {
