@@ -211,7 +211,9 @@ def run_jvm(snips, dependency, ctx, res):
         mains[n] = f"{pkg}.{cls}"
     mvn = ["mvn", "-q", "-B"]
     # The jar goes where the README says (`mvn install`: ~/.m2), under the lock of this suite,
-    # so that two runs at once cannot swap each other's jar between install and compile.
+    # held until the last snippet has run: the snippets run from the ~/.m2 jar, and another
+    # run's install between compile and run swapped the jar under a running JVM
+    # (NoClassDefFoundError of a class this jar has).
     os.makedirs(os.path.expanduser("~/.m2"), exist_ok=True)
     with open(os.path.expanduser("~/.m2/.paytrim-doctest.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -220,19 +222,19 @@ def run_jvm(snips, dependency, ctx, res):
         if rc == 0:
             rc, out = sh(mvn + ["compile", "dependency:build-classpath", "-Dmdep.outputFile=cp.txt"],
                          d, ctx.env, 900)
-    if rc != 0:
-        for i, s in enumerate(snips):
-            res.add(s, "FAILED", "the Maven project of the snippets did not build" +
-                    (":\n" + tail(out, 60) if i == 0 else " (see above)"))
-        return
-    cp = os.path.join(d, "target/classes") + ":" + open(os.path.join(d, "cp.txt")).read().strip()
-    for n, s in enumerate(snips):
-        if s["mode"] == "compile":
-            res.add(s, "compiled", s["reason"])
-            continue
-        rc, out = sh(["java", "-cp", cp, mains[n]], d, ctx.env)
-        err = check_run(rc, out)
-        res.add(s, "FAILED" if err else "ok", err or "")
+        if rc != 0:
+            for i, s in enumerate(snips):
+                res.add(s, "FAILED", "the Maven project of the snippets did not build" +
+                        (":\n" + tail(out, 60) if i == 0 else " (see above)"))
+            return
+        cp = os.path.join(d, "target/classes") + ":" + open(os.path.join(d, "cp.txt")).read().strip()
+        for n, s in enumerate(snips):
+            if s["mode"] == "compile":
+                res.add(s, "compiled", s["reason"])
+                continue
+            rc, out = sh(["java", "-cp", cp, mains[n]], d, ctx.env)
+            err = check_run(rc, out)
+            res.add(s, "FAILED" if err else "ok", err or "")
 
 
 # ---------------------------------------------------------------- C#
