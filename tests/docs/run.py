@@ -22,7 +22,7 @@ import snippets as extract  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, "templates")
 TIMEOUT = 120
-KOTLIN_VERSION = "1.9.25"
+KOTLIN_VERSION = "2.4.21"  # the version bindings/java/kotlin builds with: one download
 
 
 class Results:
