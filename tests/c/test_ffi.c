@@ -95,6 +95,16 @@ static const char *msg(paytrim_auth_error *err) {
     return err ? paytrim_auth_error_message(err) : "(no error)";
 }
 
+/* NULL-safe comparisons: a call that failed leaves its output NULL, and the
+ * checks after it must then fail with their message, not crash the suite. */
+static int same_text(const char *a, const char *b) {
+    return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+static int has_text(const char *haystack, const char *needle) {
+    return haystack != NULL && needle != NULL && strstr(haystack, needle) != NULL;
+}
+
 static int counter;
 
 /* A config pointing at the emulator; scope made unique per call so each
@@ -219,33 +229,39 @@ static void test_tokens(void) {
     int64_t expires = 0;
     paytrim_auth_error *err = paytrim_auth_client_get_token(client, &token, &expires);
     CHECK(err == NULL && token != NULL && strlen(token) > 100, "get_token: %s", msg(err));
+    paytrim_auth_error_free(err);
     long long now_ms = (long long)time(NULL) * 1000;
     CHECK(expires > now_ms + 3500 * 1000LL && expires < now_ms + 3700 * 1000LL, "expiry %lld", (long long)expires);
 
     char *again = NULL;
     err = paytrim_auth_client_get_token(client, &again, NULL);
-    CHECK(err == NULL && again && strcmp(token, again) == 0, "cached: %s", msg(err));
+    CHECK(err == NULL && same_text(token, again), "cached: %s", msg(err));
+    paytrim_auth_error_free(err);
     paytrim_auth_string_free(again);
     CHECK(token_requests() == before + 1, "one request for two calls, saw %ld", token_requests() - before);
 
     char *json = NULL;
     err = paytrim_auth_client_get_token_json(client, &json);
-    CHECK(err == NULL && json && strstr(json, "\"token_type\":\"Bearer\"") && strstr(json, token) &&
-              strstr(json, "\"expires_in\":35"),
+    CHECK(err == NULL && has_text(json, "\"token_type\":\"Bearer\"") && has_text(json, token) &&
+              has_text(json, "\"expires_in\":35"),
           "json: %s", msg(err));
+    paytrim_auth_error_free(err);
     paytrim_auth_string_free(json);
 
     char *cached = NULL;
     err = paytrim_auth_client_get_cached_token(client, &cached, &expires);
-    CHECK(err == NULL && cached && strcmp(cached, token) == 0, "cached-only: %s", msg(err));
+    CHECK(err == NULL && same_text(cached, token), "cached-only: %s", msg(err));
+    paytrim_auth_error_free(err);
     paytrim_auth_string_free(cached);
 
     char *fresh = NULL;
     err = paytrim_auth_client_refresh_token(client, &fresh, NULL);
-    CHECK(err == NULL && fresh && strcmp(fresh, token) != 0, "refresh: %s", msg(err));
+    CHECK(err == NULL && fresh != NULL && token != NULL && !same_text(fresh, token), "refresh: %s", msg(err));
+    paytrim_auth_error_free(err);
     CHECK(token_requests() == before + 2, "refresh sent one request");
     paytrim_auth_string_free(fresh);
     paytrim_auth_string_free(token);
+    token = NULL;
 
     /* Bad arguments to the token calls. */
     err = paytrim_auth_client_get_token(NULL, &token, NULL);
@@ -330,14 +346,15 @@ static void test_async(void) {
     struct async_result hit = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, "", 0, 0};
     err = paytrim_auth_client_get_token_async(client, on_token, &hit);
     CHECK(err == NULL && hit.done, "a hit completes before get_token_async returns");
-    CHECK(strcmp(hit.token, miss.token) == 0 && pthread_equal(hit.thread, pthread_self()), "hit inline");
+    CHECK(miss.token[0] != '\0' && same_text(hit.token, miss.token) && pthread_equal(hit.thread, pthread_self()),
+          "hit inline");
     /* The non-blocking force refresh brings a new token on a library thread. */
     long before = token_requests();
     struct async_result refreshed = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, "", 0, 0};
     err = paytrim_auth_client_refresh_token_async(client, on_token, &refreshed);
     CHECK(err == NULL, "refresh async: %s", msg(err));
     wait_result(&refreshed);
-    CHECK(refreshed.code == 0 && strlen(refreshed.token) > 100 && strcmp(refreshed.token, miss.token) != 0,
+    CHECK(refreshed.code == 0 && strlen(refreshed.token) > 100 && !same_text(refreshed.token, miss.token),
           "refresh async brought a new token (code %u)", refreshed.code);
     CHECK(token_requests() == before + 1, "refresh async sent one request");
     err = paytrim_auth_client_refresh_token_async(client, NULL, NULL);
@@ -371,20 +388,20 @@ static void test_error_details(void) {
     CHECK(paytrim_auth_error_http_status(err) == 401, "status %u", paytrim_auth_error_http_status(err));
     CHECK(!paytrim_auth_error_is_retryable(err), "not retryable");
     const char *oauth = paytrim_auth_error_oauth_error(err);
-    CHECK(oauth && strcmp(oauth, "invalid_client") == 0, "oauth error %s", oauth ? oauth : "(null)");
+    CHECK(same_text(oauth, "invalid_client"), "oauth error %s", oauth ? oauth : "(null)");
     const char *desc = paytrim_auth_error_oauth_error_description(err);
-    CHECK(desc && strstr(desc, "AADSTS7000215"), "description");
+    CHECK(has_text(desc, "AADSTS7000215"), "description");
     size_t n = 0;
     const uint32_t *codes = paytrim_auth_error_aadsts_codes(err, &n);
     CHECK(n == 1 && codes && codes[0] == 7000215, "aadsts n=%zu", n);
     CHECK(paytrim_auth_error_trace_id(err) != NULL, "trace id");
     const char *corr = paytrim_auth_error_correlation_id(err);
     const char *req = paytrim_auth_error_client_request_id(err);
-    CHECK(corr && req && strcmp(corr, req) == 0, "Entra echoes client-request-id as correlation id");
+    CHECK(same_text(corr, req), "Entra echoes client-request-id as correlation id");
     CHECK(paytrim_auth_error_timestamp(err) != NULL, "timestamp");
     CHECK(paytrim_auth_error_retry_after_ms(err) == -1, "no retry-after");
     CHECK(strstr(msg(err), "wrong-secret") == NULL, "secret in message: %s", msg(err));
-    CHECK(strcmp(paytrim_auth_error_code_name(paytrim_auth_error_code(err)), "credential_rejected") == 0, "name");
+    CHECK(same_text(paytrim_auth_error_code_name(paytrim_auth_error_code(err)), "credential_rejected"), "name");
     paytrim_auth_error_free(err);
     paytrim_auth_client_free(client);
 
@@ -408,8 +425,8 @@ static void test_error_details(void) {
           "NULL getters");
     n = 7;
     CHECK(paytrim_auth_error_aadsts_codes(NULL, &n) == NULL && n == 0, "NULL aadsts");
-    CHECK(strcmp(paytrim_auth_error_code_name(0), "unknown") == 0, "code 0");
-    CHECK(strcmp(paytrim_auth_error_code_name(999), "unknown") == 0, "code 999");
+    CHECK(same_text(paytrim_auth_error_code_name(0), "unknown"), "code 0");
+    CHECK(same_text(paytrim_auth_error_code_name(999), "unknown"), "code 999");
     paytrim_auth_error_free(NULL);
     paytrim_auth_string_free(NULL);
 }
@@ -422,9 +439,10 @@ static double now_ms(void) {
 
 /* One fault-matrix case through the C ABI: queue `faults`, fetch once with
  * `extra_key`=`extra_value` set, and check the outcome, the requests the
- * emulator saw, and the time taken. */
-static void fault_case(const char *name, const char *faults, const char *extra_key, const char *extra_value,
-                       uint32_t want_code, long want_requests, double max_ms) {
+ * emulator saw, the time taken and (when `want_text` is not NULL) that the
+ * error message contains `want_text`. */
+static void fault_case_text(const char *name, const char *faults, const char *extra_key, const char *extra_value,
+                            uint32_t want_code, long want_requests, double max_ms, const char *want_text) {
     paytrim_auth_config *config = emulator_config();
     paytrim_auth_error *err = NULL;
     if (extra_key) {
@@ -448,9 +466,18 @@ static void fault_case(const char *name, const char *faults, const char *extra_k
     CHECK(requests == want_requests, "%s: %ld requests, wanted %ld", name, requests, want_requests);
     CHECK(took < max_ms, "%s: took %.0f ms", name, took);
     CHECK((code == 0) == (token != NULL), "%s: token iff success", name);
+    if (want_text) {
+        CHECK(has_text(err ? paytrim_auth_error_message(err) : NULL, want_text), "%s: the message does not name %s: %s",
+              name, want_text, msg(err));
+    }
     paytrim_auth_string_free(token);
     paytrim_auth_error_free(err);
     paytrim_auth_client_free(client);
+}
+
+static void fault_case(const char *name, const char *faults, const char *extra_key, const char *extra_value,
+                       uint32_t want_code, long want_requests, double max_ms) {
+    fault_case_text(name, faults, extra_key, extra_value, want_code, want_requests, max_ms, NULL);
 }
 
 static void test_fault_matrix(void) {
@@ -475,8 +502,8 @@ static void test_fault_matrix(void) {
     fault_case("429 without Retry-After, then success", "{\"kind\":\"status\",\"status\":429}", NULL, NULL, 0, 2,
                10000);
     /* A name that never resolves (RFC 6761 .invalid): a network error, no request. */
-    fault_case("unresolvable host name", "[]", "authority_host", "https://nonexistent.invalid",
-               PAYTRIM_AUTH_ERROR_NETWORK, 0, 30000);
+    fault_case_text("unresolvable host name", "[]", "authority_host", "https://nonexistent.invalid",
+                    PAYTRIM_AUTH_ERROR_NETWORK, 0, 30000, "nonexistent.invalid");
 }
 
 #define THREADS 32
@@ -506,7 +533,7 @@ static void test_single_flight(void) {
     int same = 1;
     for (long i = 0; i < THREADS; i++) {
         pthread_join(threads[i], NULL);
-        same = same && thread_tokens[i] && strcmp(thread_tokens[i], thread_tokens[0]) == 0;
+        same = same && same_text(thread_tokens[i], thread_tokens[0]);
     }
     CHECK(same, "all threads got the same token");
     CHECK(token_requests() == before + 1, "%d threads, %ld requests", THREADS, token_requests() - before);
