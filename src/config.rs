@@ -29,8 +29,9 @@ pub enum ClientAuth {
 /// Which root certificates a client trusts (`ca_file` adds to them).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TlsRoots {
-    /// The operating system's trust store (default). Failing to load it is an
-    /// error at client creation, unless `ca_file` is given.
+    /// The operating system's trust store (default), loaded on the first
+    /// network fetch. Failing to load it is an error of that fetch (`tls`),
+    /// unless `ca_file` is given.
     System,
     /// The Mozilla roots compiled into this library (webpki-roots) only.
     Bundled,

@@ -38,29 +38,35 @@ pub fn generation() -> u64 {
     GENERATION.load(Ordering::SeqCst)
 }
 
-/// A value that belongs to one process. After fork() the first `get` in the
-/// child builds a new value and forgets (leaks, never drops) the parent's:
-/// dropping it could close a TLS session the parent still uses.
+/// A value that belongs to one process, built on first use. After fork()
+/// the first `get` in the child builds a new value and forgets (leaks, never
+/// drops) the parent's: dropping it could close a TLS session the parent
+/// still uses. A failed build is tried again by the next `get`.
 pub struct PerProcess<T> {
-    cell: Mutex<(u64, T)>,
+    cell: Mutex<(u64, Option<T>)>,
 }
 
 impl<T: Clone> PerProcess<T> {
-    pub fn new(value: T) -> PerProcess<T> {
+    /// Empty: the first `get` builds the value.
+    pub fn lazy() -> PerProcess<T> {
         watch();
-        PerProcess { cell: Mutex::new((generation(), value)) }
+        PerProcess { cell: Mutex::new((generation(), None)) }
     }
 
-    /// The value for this process, rebuilt by `build` after a fork.
+    /// The value for this process, built by `build` on first use and after a fork.
     pub fn get<E>(&self, build: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         let mut cell = self.cell.lock();
         let now = generation();
         if cell.0 != now {
-            let fresh = build()?;
-            std::mem::forget(std::mem::replace(&mut cell.1, fresh));
+            std::mem::forget(cell.1.take());
             cell.0 = now;
         }
-        Ok(cell.1.clone())
+        if let Some(value) = &cell.1 {
+            return Ok(value.clone());
+        }
+        let fresh = build()?;
+        cell.1 = Some(fresh.clone());
+        Ok(fresh)
     }
 }
 

@@ -26,11 +26,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One configured connection to one token endpoint.
 pub struct Transport {
-    /// Rebuilt in a forked child (see `fork`): the parent's pooled
-    /// connections and TLS sessions are never used there.
+    /// Built on the first request (so creating a client loads no root
+    /// store and builds no TLS configuration), and again in a forked child
+    /// (see `fork`): the parent's pooled connections and TLS sessions are
+    /// never used there.
     agent: PerProcess<ureq::Agent>,
-    /// What the agent was built from, to build the child's.
-    agent_config: ClientConfig,
+    /// What the agent is built from, checked at creation.
+    spec: AgentSpec,
     /// Where requests go.
     url: String,
     /// `url` as messages and `Debug` show it: query and credentials hidden.
@@ -64,12 +66,11 @@ impl Transport {
         let url = crate::config::parse_endpoint(&endpoint)
             .map_err(|why| Error::invalid_argument(format!("token endpoint: {why}")))?;
         let proxy = select_proxy(&config.proxy, &url, &|k| std::env::var(k).ok());
-        let agent = PerProcess::new(shared_agent(config, proxy.as_deref())?);
+        let spec = AgentSpec::new(config, proxy.as_deref())?;
         let shown = crate::config::redact_url(&endpoint);
-        let agent_config = config.clone();
         Ok(Transport {
-            agent,
-            agent_config,
+            agent: PerProcess::lazy(),
+            spec,
             url: endpoint,
             endpoint: shown,
             proxy,
@@ -82,9 +83,10 @@ impl Transport {
         &self.endpoint
     }
 
-    /// This process's agent: after fork() the child builds its own.
+    /// This process's agent, built on first use: after fork() the child
+    /// builds its own.
     fn agent(&self) -> Result<ureq::Agent, Error> {
-        self.agent.get(|| shared_agent(&self.agent_config, self.proxy.as_deref()))
+        self.agent.get(|| shared_agent(&self.spec))
     }
 
     /// The proxy in use, with any password hidden.
@@ -135,10 +137,9 @@ impl Transport {
     /// endpoints, which are not the token endpoint.
     pub fn for_url(config: &ClientConfig, url: &Url) -> Result<Transport, Error> {
         let proxy = select_proxy(&config.proxy, url, &|k| std::env::var(k).ok());
-        let agent = PerProcess::new(shared_agent(config, proxy.as_deref())?);
+        let spec = AgentSpec::new(config, proxy.as_deref())?;
         let (url, endpoint) = (url.to_string(), crate::config::redact_url(url.as_str()));
-        let agent_config = config.clone();
-        Ok(Transport { agent, agent_config, url, endpoint, proxy, connect_timeout: config.connect_timeout })
+        Ok(Transport { agent: PerProcess::lazy(), spec, url, endpoint, proxy, connect_timeout: config.connect_timeout })
     }
 
     /// Sends one GET to `url` (this transport's endpoint plus a query) with
@@ -281,25 +282,49 @@ type AgentKey = (tls::TrustId, Option<String>, Duration);
 /// Per process: a forked child starts with none.
 static AGENTS: Lazy<Mutex<PerGeneration<HashMap<AgentKey, ureq::Agent>>>> = Lazy::new(Mutex::default);
 
-fn shared_agent(config: &ClientConfig, proxy: Option<&str>) -> Result<ureq::Agent, Error> {
-    let (tls, trust) = tls::client_config(config.tls_roots, config.ca_file.as_deref())?;
-    let key: AgentKey = (trust, proxy.map(str::to_owned), config.connect_timeout);
+/// What an agent is made of, checked when a client is created: the trusted
+/// roots (a bad `ca_file` fails here), the proxy (a bad proxy URL fails
+/// here), the connect timeout. Nothing here loads the system's store.
+#[derive(Clone)]
+struct AgentSpec {
+    trust: tls::Trust,
+    proxy: Option<(String, ureq::Proxy)>,
+    connect_timeout: Duration,
+}
+
+impl AgentSpec {
+    fn new(config: &ClientConfig, proxy: Option<&str>) -> Result<AgentSpec, Error> {
+        let trust = tls::Trust::new(config.tls_roots, config.ca_file.as_deref())?;
+        let proxy = match proxy {
+            Some(p) => Some((
+                p.to_owned(),
+                ureq::Proxy::new(p).map_err(|e| {
+                    Error::invalid_argument(format!("proxy '{}' is not usable: {e}", redact_userinfo(p)))
+                })?,
+            )),
+            None => None,
+        };
+        Ok(AgentSpec { trust, proxy, connect_timeout: config.connect_timeout })
+    }
+}
+
+fn shared_agent(spec: &AgentSpec) -> Result<ureq::Agent, Error> {
+    let key: AgentKey = (spec.trust.id(), spec.proxy.as_ref().map(|(p, _)| p.clone()), spec.connect_timeout);
     if let Some(agent) = AGENTS.lock().current().get(&key) {
         return Ok(agent.clone());
     }
+    let tls = tls::client_config(&spec.trust)?;
     let mut builder = ureq::AgentBuilder::new()
-        .tls_connector(Arc::new(tls::BoundedHandshake::new(tls, config.connect_timeout)))
+        .tls_connector(Arc::new(tls::BoundedHandshake::new(tls, spec.connect_timeout)))
         .resolver(tls::MarkingResolver)
-        .timeout_connect(config.connect_timeout)
+        .timeout_connect(spec.connect_timeout)
         .redirects(0)
         .user_agent(&format!("{SKU}/{VERSION} (rust; {})", std::env::consts::OS))
         .max_idle_connections_per_host(2)
         .max_idle_connections(16)
         .try_proxy_from_env(false);
-    if let Some(p) = proxy {
-        let parsed = ureq::Proxy::new(p)
-            .map_err(|e| Error::invalid_argument(format!("proxy '{}' is not usable: {e}", redact_userinfo(p))))?;
-        builder = builder.proxy(parsed);
+    if let Some((_, parsed)) = &spec.proxy {
+        builder = builder.proxy(parsed.clone());
     }
     let agent = builder.build();
     AGENTS.lock().current().insert(key, agent.clone());

@@ -1,6 +1,7 @@
-//! Trust store: a system store that cannot be loaded is a clear error at
-//! client creation (unless `ca_file` is given or the bundled roots are chosen
-//! with `tls_roots`), never a silent switch to other roots; and a rotated
+//! Trust store: a system store that cannot be loaded is a clear error of the
+//! first fetch (unless `ca_file` is given or the bundled roots are chosen
+//! with `tls_roots`), never a silent switch to other roots, and never a cost
+//! or an error of client creation (which reads no store); and a rotated
 //! `ca_file` is re-read by clients created after the rotation.
 //!
 //! rustls-native-certs reads `SSL_CERT_FILE`/`SSL_CERT_DIR` instead of the
@@ -47,8 +48,13 @@ fn new_client(c: &ClientConfig) -> Result<Client, paytrim_auth::Error> {
 #[test]
 fn an_unloadable_system_store_is_a_clear_error_unless_other_roots_are_chosen() {
     let dir = break_the_system_store();
-    let e = new_client(&config(&[])).unwrap_err();
+    let emu = Emulator::start().unwrap();
+    // Creation reads no store: it succeeds; the first fetch names the failure,
+    // before any request is sent.
+    let client = new_client(&config(&[("authority_host", &emu.https_url())])).expect("creation reads no store");
+    let e = client.token().unwrap_err();
     assert_eq!(e.code(), ErrorCode::Tls, "{}", e.message());
+    assert_eq!(emu.token_requests(), 0, "a request went out without trusted roots");
     let m = e.message();
     assert!(m.contains("system's trusted root certificates"), "{m}");
     assert!(m.contains(&format!("SSL_CERT_FILE={}", dir.join("empty.pem").display())), "{m}");
@@ -56,9 +62,14 @@ fn an_unloadable_system_store_is_a_clear_error_unless_other_roots_are_chosen() {
     assert!(!m.contains("trust-secret"));
 
     // The documented ways out: bundled roots, or a CA file.
-    new_client(&config(&[("tls_roots", "bundled")])).expect("bundled roots");
-    new_client(&config(&[("tls_roots", "system+bundled")])).expect("system+bundled roots");
-    let emu = Emulator::start().unwrap();
+    // Other roots: the fetch goes out and fails on the emulator's own CA
+    // (not in the bundled set), not on the system store.
+    for roots in ["bundled", "system+bundled"] {
+        let client = new_client(&config(&[("tls_roots", roots), ("authority_host", &emu.https_url())])).unwrap();
+        let m = client.token().unwrap_err().message().to_owned();
+        assert!(!m.contains("system's trusted root"), "{roots}: {m}");
+        assert!(m.contains("not signed by a trusted CA"), "{roots}: {m}");
+    }
     let s = setup_with(&emu);
     s.client().token().expect("a CA file alone is enough");
 }

@@ -3,12 +3,16 @@
 //!
 //! Trust: `tls_roots` picks the operating system's store (default), the
 //! Mozilla roots compiled in (webpki-roots), or both; `ca_file` adds to
-//! them. A system store that cannot be loaded (or holds no usable root) is an
-//! error at client creation naming what failed, unless `ca_file` is given or
-//! the bundled roots were chosen; it never silently becomes the bundled set.
-//! Configurations are cached by the digest of what they trust (the roots
-//! choice and the CA file's bytes, read at each client creation), so a
-//! rotated CA file is trusted by every client created after the rotation.
+//! them. Client creation reads and checks the CA file only ([`Trust`]); the
+//! system's store is loaded, and the rustls configuration built, on the first
+//! network use in the process ([`client_config`]), so a process whose first
+//! token comes from a cache tier never pays for them. A system store that
+//! cannot be loaded (or holds no usable root) is an error of that first fetch
+//! naming what failed, unless `ca_file` is given or the bundled roots were
+//! chosen; it never silently becomes the bundled set. Configurations are
+//! cached by the digest of what they trust (the roots choice and the CA
+//! file's bytes, read at each client creation), so a rotated CA file is
+//! trusted by every client created after the rotation.
 //!
 //! ureq bounds only the TCP connect by `timeout_connect`; its TLS handshake
 //! then runs under the socket timeouts of the whole request, so a server that
@@ -50,27 +54,88 @@ static SYSTEM_ROOTS: Lazy<Mutex<Option<Arc<rustls::RootCertStore>>>> = Lazy::new
 type TlsConfigs = HashMap<TrustId, Arc<rustls::ClientConfig>>;
 static TLS_CONFIGS: Lazy<Mutex<PerGeneration<TlsConfigs>>> = Lazy::new(Mutex::default);
 
-/// The TLS configuration for `roots` plus `ca_file`, and its [`TrustId`].
-pub(crate) fn client_config(
+/// What a client trusts, checked at client creation without touching the
+/// system's store: the roots choice and the CA file's certificates (read,
+/// parsed and checked now, so a bad `ca_file` fails the creation). The TLS
+/// configuration is built from it by [`client_config`] on the first network use.
+#[derive(Clone)]
+pub(crate) struct Trust {
     roots: TlsRoots,
-    ca_file: Option<&Path>,
-) -> Result<(Arc<rustls::ClientConfig>, TrustId), Error> {
-    let bad = |why: String| Error::invalid_argument(format!("config key 'ca_file': {why}"));
-    let pem = match ca_file {
-        Some(path) => Some(std::fs::read(path).map_err(|e| bad(format!("cannot read '{}': {e}", path.display())))?),
-        None => None,
-    };
-    let mut h = Sha256::new();
-    h.update(roots.as_str().as_bytes());
-    h.update([0]);
-    if let Some(pem) = &pem {
-        h.update(pem);
-    }
-    let id: TrustId = h.finalize().into();
-    if let Some(c) = TLS_CONFIGS.lock().current().get(&id) {
-        return Ok((c.clone(), id));
+    /// The CA file's path (for messages) and its certificates as trust anchors.
+    ca: Option<(std::path::PathBuf, Arc<CaAnchors>)>,
+    id: TrustId,
+}
+
+type CaAnchors = Vec<rustls::pki_types::TrustAnchor<'static>>;
+
+/// CA files already parsed, by the digest of their content: 10,000 clients
+/// with one CA file parse it once; a rotated file has another digest.
+static CA_FILES: Lazy<Mutex<HashMap<TrustId, Arc<CaAnchors>>>> = Lazy::new(Mutex::default);
+
+impl Trust {
+    /// Reads and checks `ca_file` (its bytes at this moment: a rotated file
+    /// is trusted by clients created after the rotation).
+    pub(crate) fn new(roots: TlsRoots, ca_file: Option<&Path>) -> Result<Trust, Error> {
+        let bad = |why: String| Error::invalid_argument(format!("config key 'ca_file': {why}"));
+        let pem = match ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|e| bad(format!("cannot read '{}': {e}", path.display())))?),
+            None => None,
+        };
+        let mut h = Sha256::new();
+        h.update(roots.as_str().as_bytes());
+        h.update([0]);
+        if let Some(pem) = &pem {
+            h.update(pem);
+        }
+        let id: TrustId = h.finalize().into();
+        let ca = match (ca_file, &pem) {
+            (Some(path), Some(pem)) => {
+                let digest: TrustId = Sha256::digest(pem).into();
+                let cached = CA_FILES.lock().get(&digest).cloned();
+                let anchors = match cached {
+                    Some(a) => a,
+                    None => {
+                        let a = Arc::new(parse_ca_file(path, pem).map_err(bad)?);
+                        CA_FILES.lock().insert(digest, a.clone());
+                        a
+                    }
+                };
+                Some((path.to_owned(), anchors))
+            }
+            _ => None,
+        };
+        Ok(Trust { roots, ca, id })
     }
 
+    pub(crate) fn id(&self) -> TrustId {
+        self.id
+    }
+}
+
+/// The CA file's certificates as trust anchors, or why it is unusable.
+fn parse_ca_file(path: &Path, pem: &[u8]) -> Result<CaAnchors, String> {
+    let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..])
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("'{}' is not valid PEM: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("'{}' contains no PEM certificate", path.display()));
+    }
+    let mut store = rustls::RootCertStore::empty();
+    for cert in certs {
+        store.add(cert).map_err(|e| format!("a certificate in '{}' is unusable: {e}", path.display()))?;
+    }
+    Ok(store.roots)
+}
+
+/// The TLS configuration for `trust` (built once per process and trust id,
+/// on first use). Loads the system's store when `trust` includes it; a store
+/// that cannot be loaded is an error here (the first fetch's) unless the CA
+/// file or the bundled roots are trusted too.
+pub(crate) fn client_config(trust: &Trust) -> Result<Arc<rustls::ClientConfig>, Error> {
+    if let Some(c) = TLS_CONFIGS.lock().current().get(&trust.id) {
+        return Ok(c.clone());
+    }
+    let roots = trust.roots;
     let mut store = rustls::RootCertStore::empty();
     let mut system_failure = None;
     if matches!(roots, TlsRoots::System | TlsRoots::SystemAndBundled) {
@@ -82,18 +147,10 @@ pub(crate) fn client_config(
     if matches!(roots, TlsRoots::Bundled | TlsRoots::SystemAndBundled) {
         store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
-    if let (Some(path), Some(pem)) = (ca_file, &pem) {
-        let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
-            .collect::<Result<_, _>>()
-            .map_err(|e| bad(format!("'{}' is not valid PEM: {e}", path.display())))?;
-        if certs.is_empty() {
-            return Err(bad(format!("'{}' contains no PEM certificate", path.display())));
-        }
-        for cert in certs {
-            store.add(cert).map_err(|e| bad(format!("a certificate in '{}' is unusable: {e}", path.display())))?;
-        }
+    if let Some((_, anchors)) = &trust.ca {
+        store.roots.extend(anchors.iter().cloned());
     }
-    if let (Some(why), TlsRoots::System, None) = (&system_failure, roots, ca_file) {
+    if let (Some(why), TlsRoots::System, None) = (&system_failure, roots, &trust.ca) {
         return Err(Error::new(
             ErrorCode::Tls,
             format!(
@@ -110,8 +167,8 @@ pub(crate) fn client_config(
         .with_root_certificates(store)
         .with_no_client_auth();
     let config = Arc::new(config);
-    TLS_CONFIGS.lock().current().insert(id, config.clone());
-    Ok((config, id))
+    TLS_CONFIGS.lock().current().insert(trust.id, config.clone());
+    Ok(config)
 }
 
 /// The system's roots, or why none could be loaded (every load error, and
@@ -352,9 +409,13 @@ mod tests {
         }
         let loads = system_root_loads();
         let (a, b) = (ca_file("a"), ca_file("b"));
-        let (_, id_a) = client_config(TlsRoots::System, Some(&a)).unwrap();
-        let (_, id_b) = client_config(TlsRoots::System, Some(&b)).unwrap();
-        let (_, id_both) = client_config(TlsRoots::SystemAndBundled, Some(&a)).unwrap();
+        let config = |roots, ca: &std::path::PathBuf| {
+            let trust = Trust::new(roots, Some(ca)).unwrap();
+            client_config(&trust).unwrap();
+            trust.id()
+        };
+        let (id_a, id_b, id_both) =
+            (config(TlsRoots::System, &a), config(TlsRoots::System, &b), config(TlsRoots::SystemAndBundled, &a));
         assert!(id_a != id_b && id_a != id_both, "three trust ids, three TLS configurations");
         assert_eq!(system_root_loads(), loads, "the system store was read again");
         for p in [a, b] {
