@@ -2,7 +2,7 @@
 //! many callers ask, background refresh before expiry, and a throttle memory.
 
 use crate::cache::{self, CacheKey, Slot, SlotState};
-use crate::cache_tiers::{TierMode, Tiers};
+use crate::cache_tiers::{Looked, Peek, TierMode, Tiers};
 use crate::clock::{self, Stamp};
 use crate::config::ClientConfig;
 use crate::credentials::{Credential, ManagedIdentityId};
@@ -228,7 +228,7 @@ impl Client {
     }
 
     fn join_then_call(&self, mode: Mode, callback: Callback) {
-        match self.join_or_start(mode) {
+        match self.join_or_start(mode, None) {
             Ok(Joined::Token(t)) => callback(Ok(&t)),
             Ok(Joined::Flight(f)) => f.on_complete(callback),
             Err(e) => callback(Err(&e)),
@@ -236,14 +236,57 @@ impl Client {
     }
 
     fn fetch(&self, mode: Mode) -> FlightResult {
-        match self.join_or_start(mode)? {
+        let looked = match (&mode, self.tiers.as_deref()) {
+            (Mode::Normal, Some(tiers)) => match self.peek_tiers(tiers) {
+                Ok(token) => return Ok(token),
+                Err(looked) => looked,
+            },
+            _ => None,
+        };
+        match self.join_or_start(mode, looked)? {
             Joined::Token(t) => Ok(t),
             Joined::Flight(f) => f.wait(self.fetcher.budget() + WAIT_SLACK),
         }
     }
 
-    fn join_or_start(&self, mode: Mode) -> Result<Joined, Error> {
-        let joined = self.join_or_start_locked(mode);
+    /// A blocking caller's in-process miss: reads the tiers on this thread
+    /// (a read only: no tier lock, no fetch) unless a fetch for this key
+    /// already runs (it reads them for everyone) or the key is throttled.
+    /// A token found is put in the in-process cache, as a fetch would land
+    /// it. Otherwise what the read found and spent goes to the fetch the
+    /// caller may start.
+    fn peek_tiers(&self, tiers: &Tiers) -> Result<Arc<AccessToken>, Option<Looked>> {
+        {
+            let st = self.slot.state.lock();
+            let now = clock::now();
+            if st.fetching().is_some() || st.throttled_until.is_some_and(|u| now < u) {
+                return Err(None);
+            }
+        }
+        let token = match tiers.peek() {
+            Peek::Token(token) => token,
+            Peek::Missed(looked) => return Err(Some(looked)),
+        };
+        let mut st = self.slot.state.lock();
+        if let Some(t) = self.slot.token.load_full() {
+            if clock::now() < t.expires_at() {
+                // Another caller's fetch landed meanwhile: one token per key.
+                return Ok(t);
+            }
+        }
+        if st.fetching().is_some() {
+            // A fetch started meanwhile (perhaps a forced refresh that
+            // took the token out of service): join it, do not undercut it.
+            return Err(None);
+        }
+        let token = Arc::new(token);
+        self.slot.token.store(Some(token.clone()));
+        st.next_background = None;
+        Ok(token)
+    }
+
+    fn join_or_start(&self, mode: Mode, looked: Option<Looked>) -> Result<Joined, Error> {
+        let joined = self.join_or_start_locked(mode, looked);
         if let Err(e) = &joined {
             if e.code() == ErrorCode::Throttled {
                 crate::log_event!(
@@ -257,7 +300,7 @@ impl Client {
         joined
     }
 
-    fn join_or_start_locked(&self, mode: Mode) -> Result<Joined, Error> {
+    fn join_or_start_locked(&self, mode: Mode, looked: Option<Looked>) -> Result<Joined, Error> {
         let mut st = self.slot.state.lock();
         let now = clock::now();
         if let Mode::Normal = mode {
@@ -287,7 +330,7 @@ impl Client {
             }
             Mode::Normal => (TierMode::Normal, None),
         };
-        self.start_flight(&mut st, tier_mode, displaced).map(Joined::Flight)
+        self.start_flight(&mut st, tier_mode, displaced, looked).map(Joined::Flight)
     }
 
     /// Starts one background refresh unless one runs, the key is throttled,
@@ -301,7 +344,7 @@ impl Client {
         {
             return;
         }
-        let started = self.start_flight(&mut st, TierMode::Refresh, None);
+        let started = self.start_flight(&mut st, TierMode::Refresh, None, None);
         drop(st);
         match started {
             Ok(_) => crate::log_event!(
@@ -316,12 +359,14 @@ impl Client {
 
     /// Registers a new flight (later callers join it) and queues its fetch
     /// on the bounded fetch pool. `displaced`: the token a forced refresh
-    /// took out of service, put back if the refresh fails.
+    /// took out of service, put back if the refresh fails. `looked`: what
+    /// this caller's read of the tiers just found (nothing) and spent.
     fn start_flight(
         &self,
         st: &mut SlotState,
         mode: TierMode,
         displaced: Option<Arc<AccessToken>>,
+        looked: Option<Looked>,
     ) -> Result<Arc<Flight>, Error> {
         let flight = Arc::new(Flight::new());
         let (slot, fetcher, landing) = (self.slot.clone(), self.fetcher.clone(), flight.clone());
@@ -329,7 +374,8 @@ impl Client {
         let queued_at = Instant::now();
         let restore = displaced.clone();
         let submitted = fetch_pool::submit(Box::new(move || {
-            run_flight(&slot, &fetcher, tiers.as_deref(), &landing, mode, queued_at, displaced)
+            let tiers = tiers.as_deref().map(|t| (t, looked));
+            run_flight(&slot, &fetcher, tiers, &landing, mode, queued_at, displaced)
         }));
         if let Err(e) = submitted {
             put_back(&self.slot, restore);
@@ -348,10 +394,12 @@ enum Joined {
 /// The body of a fetch, on a pool thread. It ends at the latest when the time
 /// budget (counted from `queued_at`) runs out, and sooner, before and between
 /// attempts, once no client holds this fetcher and nobody waits for the result.
+/// `tiers`: the client's tiers, with what the starting caller's read of them
+/// found (nothing) and spent.
 fn run_flight(
     slot: &Slot,
     fetcher: &Arc<Fetcher>,
-    tiers: Option<&Tiers>,
+    tiers: Option<(&Tiers, Option<Looked>)>,
     flight: &Flight,
     mode: TierMode,
     queued_at: Instant,
@@ -360,7 +408,7 @@ fn run_flight(
     let background = matches!(mode, TierMode::Refresh);
     let still_needed = || Arc::strong_count(fetcher) > 1 || flight.has_waiters();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match tiers {
-        Some(tiers) => tiers.fetch(fetcher, &mode, queued_at, &still_needed),
+        Some((tiers, looked)) => tiers.fetch(fetcher, &mode, queued_at, &still_needed, looked),
         None => fetcher.fetch(queued_at, &still_needed),
     }));
     let (result, throttled_until, abandoned) = match outcome {

@@ -40,6 +40,12 @@ fn child_process() {
     }
     let started = Instant::now();
     unsafe {
+        if var("PT_LOG_THREADS").is_some() {
+            // Each log line, marked with whether it came on this (the calling) thread.
+            let _ = CALLER.set(std::thread::current().id());
+            let e = ffi::paytrim_auth_set_log_callback(3, Some(log_line), std::ptr::null_mut());
+            assert!(e.is_null());
+        }
         let config = ffi::paytrim_auth_config_new();
         for pair in var("PT_CONFIG").unwrap_or_default().split('\n').filter(|l| !l.is_empty()) {
             let (k, v) = pair.split_once('=').expect("k=v");
@@ -89,6 +95,13 @@ fn child_process() {
     }
 }
 
+static CALLER: std::sync::OnceLock<std::thread::ThreadId> = std::sync::OnceLock::new();
+
+unsafe extern "C" fn log_line(_user: *mut std::ffi::c_void, _level: u32, message: *const std::ffi::c_char) {
+    let on = if CALLER.get() == Some(&std::thread::current().id()) { "caller" } else { "other" };
+    println!("LOG {on} {}", CStr::from_ptr(message).to_string_lossy().replace('\n', " "));
+}
+
 unsafe fn message(e: *mut ffi::paytrim_auth_error) -> String {
     let m = CStr::from_ptr(ffi::paytrim_auth_error_message(e)).to_string_lossy().replace('\n', " ");
     ffi::paytrim_auth_error_free(e);
@@ -123,6 +136,9 @@ fn register(emu: &Emulator, tag: &str) -> Who {
 struct Report {
     create: String,
     calls: Vec<Call>,
+    /// With `PT_LOG_THREADS`: log lines, each starting with `caller ` or
+    /// `other ` (the thread it came on).
+    logs: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -202,7 +218,9 @@ fn wait_report(child: Child) -> Report {
 fn parse(stdout: &str) -> Report {
     let mut r = Report::default();
     for line in stdout.lines() {
-        if let Some(rest) = line.strip_prefix("CREATE ") {
+        if let Some(rest) = line.strip_prefix("LOG ") {
+            r.logs.push(rest.to_owned());
+        } else if let Some(rest) = line.strip_prefix("CREATE ") {
             r.create = rest.to_owned();
         } else if let Some(rest) = line.strip_prefix("CALL ") {
             let mut parts = rest.splitn(3, ' ');
@@ -471,6 +489,36 @@ fn a_forced_refresh_never_takes_the_dropped_token_back_from_the_tier() {
     let c = Spec::new(&emu, &who).cache_dir(&dir).run();
     assert_eq!(c.calls[0].what, b.calls[1].what);
     assert_eq!(emu.token_requests(), 2);
+}
+
+/// A new process whose token waits in a tier reads it on the calling
+/// thread: no fetch thread is started for it (the thread hop was most of a
+/// warm first token). A cold key still goes through the fetch thread.
+#[test]
+fn a_token_in_a_tier_is_read_on_the_calling_thread() {
+    let emu = Emulator::start().unwrap();
+    let mut redis = Redis::start(&[]);
+    let who = register(&emu, "caller-thread");
+    let dir = cache_dir("caller-thread");
+    let both = Spec::new(&emu, &who).cache_dir(&dir).set("redis_url", redis.url());
+    let host = Spec::new(&emu, &who).cache_dir(&dir);
+    let from_redis = Spec::new(&emu, &who).set("redis_url", redis.url());
+    let mut runs = Vec::new();
+    for mut spec in [both, host, from_redis] {
+        spec.env.push(("PT_LOG_THREADS".into(), "1".into()));
+        let r = spec.run();
+        assert_all_ok(std::slice::from_ref(&r));
+        runs.push(r);
+    }
+    assert_eq!(emu.token_requests(), 1, "one fetch, then two tier hits: {runs:?}");
+    for (r, tier) in runs[1..].iter().zip(["on-host", "Redis"]) {
+        let hit = r.logs.iter().find(|l| l.contains("tier, expires in")).unwrap_or_else(|| panic!("{tier}: {r:?}"));
+        assert!(hit.starts_with("caller "), "{tier}: the tier was read on another thread: {hit}");
+        assert!(r.logs.iter().all(|l| l.starts_with("caller ")), "{tier}: a thread was involved: {:?}", r.logs);
+    }
+    // The cold key's fetch ran on a fetch thread, as before.
+    assert!(runs[0].logs.iter().any(|l| l.starts_with("other ")), "{:?}", runs[0].logs);
+    redis.kill();
 }
 
 // -------------------------------------------------------------- Redis tier

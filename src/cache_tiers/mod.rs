@@ -2,9 +2,12 @@
 //! the processes of one user (`cache_dir` / `PAYTRIM_CACHE_DIR`), and Redis
 //! shared by a fleet (`redis_url`). Both are opt-in.
 //!
-//! They are consulted only by a fetch, on a fetch thread, after the
-//! in-process cache missed: the hit path (`Client::with_token`) never sees
-//! them. A fetch through the tiers:
+//! They are consulted only after the in-process cache missed: the hit path
+//! (`Client::with_token`) never sees them. A blocking caller first reads
+//! them on its own thread ([`Tiers::peek`]: a read only, no tier lock, no
+//! fetch), so a token another process left there costs no thread hop; a
+//! miss (or a throttle) goes on to the single flight. A fetch through the
+//! tiers, on a fetch thread:
 //!
 //! 1. looks in each tier, nearest first, for a token it can use (or a
 //!    throttle another process recorded); a hit is copied to the nearer
@@ -203,6 +206,20 @@ enum Found {
     Throttled { left: Duration },
 }
 
+/// What [`Tiers::peek`] found.
+pub(crate) enum Peek {
+    Token(AccessToken),
+    Missed(Looked),
+}
+
+/// A peek that found no usable token: how long it took, and whether every
+/// tier answered with nothing (no throttle, no failure).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Looked {
+    spent: Duration,
+    clean: bool,
+}
+
 impl Tiers {
     /// The tiers `config` (and `PAYTRIM_CACHE_DIR` / `PAYTRIM_REDIS_URL`)
     /// asks for, for the cache key `key_digest`; `None` when none is asked
@@ -266,23 +283,63 @@ impl Tiers {
         Ok(Some(Tiers { sealer, tiers, remote_budget: config.redis_timeout }))
     }
 
+    /// A read of the tiers on the caller's thread, nearest first, for a
+    /// token a new caller can use (no tier lock, no fetch, no write):
+    /// [`Peek::Token`] is copied to nothing here; the caller puts it in the
+    /// in-process cache. Bounded like a fetch's look-ups (half of
+    /// `redis_timeout_ms`); a throttle or a miss reads as [`Peek::Missed`],
+    /// whose figures the fetch that follows takes over.
+    pub fn peek(&self) -> Peek {
+        let mut budget = Budget::new(self.remote_budget);
+        let started = Instant::now();
+        let mut clean = true;
+        for i in 0..self.tiers.len() {
+            match self.look(i, &TierMode::Normal, &mut budget) {
+                Some(Found::Token(token)) => {
+                    // A farther tier's token is copied nearer by the next fetch
+                    // that misses there, not here: a peek writes nothing.
+                    return Peek::Token(token);
+                }
+                Some(Found::Throttled { .. }) => {
+                    clean = false;
+                    break;
+                }
+                None => {}
+            }
+        }
+        Peek::Missed(Looked { spent: started.elapsed(), clean: clean && !budget.failed })
+    }
+
     /// A fetch through the tiers (see the module documentation); same
-    /// contract as [`Fetcher::fetch`].
+    /// contract as [`Fetcher::fetch`]. `looked`: what the caller's
+    /// [`Tiers::peek`] just found (nothing) and spent, so the fetch does not
+    /// read the tiers again before taking their locks, and the time it spent
+    /// counts against `redis_timeout_ms`.
     pub fn fetch(
         &self,
         fetcher: &Fetcher,
         mode: &TierMode,
         queued_at: Instant,
         still_needed: &dyn Fn() -> bool,
+        looked: Option<Looked>,
     ) -> Outcome {
         let deadline = queued_at + fetcher.budget();
         let mut budget = Budget::new(self.remote_budget);
+        let skip_first_look = match looked {
+            Some(l) => {
+                budget.charge(l.spent, true);
+                l.clean && matches!(mode, TierMode::Normal)
+            }
+            None => false,
+        };
         let mut guards: Vec<(usize, TierGuard)> = Vec::new();
         let mut outcome = None;
         'tiers: for i in 0..self.tiers.len() {
-            if let Some(found) = self.look(i, mode, &mut budget) {
-                outcome = Some(self.land(found, i, &mut budget, fetcher));
-                break;
+            if !skip_first_look {
+                if let Some(found) = self.look(i, mode, &mut budget) {
+                    outcome = Some(self.land(found, i, &mut budget, fetcher));
+                    break;
+                }
             }
             loop {
                 match self.tiers[i].try_lock(&mut budget) {
