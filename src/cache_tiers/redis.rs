@@ -1,7 +1,8 @@
 //! The fleet tier: sealed entries in Redis, and a short `SET NX PX` lock so
 //! one host fetches while the others poll for the value.
 //!
-//! Redis is used from fetch threads only, over a blocking connection whose
+//! Redis is used from fetch threads, and for the first look-up of a blocking
+//! call from the calling thread (see `Tiers::peek`), over a blocking connection whose
 //! read and write timeouts are set before every command to what is left of
 //! the fetch's Redis budget (`redis_timeout_ms`, see `Budget`): Redis down,
 //! slow or answering garbage costs a fetch at most that budget, is logged,
