@@ -66,6 +66,7 @@ pub struct EmulatorBuilder {
     https_port: u16,
     http_port: u16,
     verbose: bool,
+    dns_names: Vec<String>,
 }
 
 impl Default for EmulatorBuilder {
@@ -77,6 +78,7 @@ impl Default for EmulatorBuilder {
             https_port: 0,
             http_port: 0,
             verbose: false,
+            dns_names: Vec::new(),
         }
     }
 }
@@ -134,9 +136,18 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Also name this DNS host in the server certificate (beside 127.0.0.1 and
+    /// ::1). The listener stays on 127.0.0.1: a test reaches it under that
+    /// name through a proxy of its own that tunnels to loopback, e.g. to test
+    /// environment proxies, which a client never uses for a loopback host.
+    pub fn dns_name(mut self, name: impl Into<String>) -> Self {
+        self.dns_names.push(name.into());
+        self
+    }
+
     /// Generate certificates, bind both listeners and start serving.
     pub fn start(self) -> io::Result<Emulator> {
-        let tls = tls::generate()?;
+        let tls = tls::generate(&self.dns_names)?;
         let https = TcpListener::bind((Ipv4Addr::LOCALHOST, self.https_port))?;
         let http = TcpListener::bind((Ipv4Addr::LOCALHOST, self.http_port))?;
         let https_addr = https.local_addr()?;

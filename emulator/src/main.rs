@@ -16,6 +16,8 @@ usage: paytrim-entra-emulator [options]
   --https-port N          HTTPS port on 127.0.0.1 (default 0 = any)
   --http-port N           plain HTTP port on 127.0.0.1 (default 0 = any)
   --ca-file PATH          write the CA certificate (PEM) here (default: temp file, removed at exit)
+  --dns-name NAME         also name this host in the server certificate (repeatable; for tests that
+                          reach 127.0.0.1 under a name through their own proxy)
   --client ID:SECRET      register a client (repeatable; the default test client is always there)
   --expired-client ID:SECRET  register a client whose secret is expired
   --latency-ms N          delay before every token response
@@ -86,6 +88,10 @@ fn main() -> ExitCode {
             "--expires-in" => b = b.expires_in(num!(u64)),
             "--ca-file" => match value(&name) {
                 Ok(p) => b = b.ca_file(p),
+                Err(e) => return fail(&e),
+            },
+            "--dns-name" => match value(&name) {
+                Ok(n) => b = b.dns_name(n),
                 Err(e) => return fail(&e),
             },
             "--client" | "--expired-client" => {

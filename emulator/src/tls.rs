@@ -1,4 +1,5 @@
-//! A throw-away CA and a server certificate for 127.0.0.1 / ::1 only.
+//! A throw-away CA and a server certificate for 127.0.0.1 / ::1 (plus any
+//! DNS names asked for with `--dns-name`).
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -19,7 +20,7 @@ fn io_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-pub(crate) fn generate() -> io::Result<Tls> {
+pub(crate) fn generate(dns_names: &[String]) -> io::Result<Tls> {
     let year = crate::util::current_year();
     let mut serial = [0u8; 16];
 
@@ -39,9 +40,12 @@ pub(crate) fn generate() -> io::Result<Tls> {
 
     let key = KeyPair::generate().map_err(io_err)?;
     let mut leaf = CertificateParams::new(Vec::<String>::new()).map_err(io_err)?;
-    // IP addresses only: `https://localhost:PORT` must fail host-name checks.
+    // IP addresses only by default: `https://localhost:PORT` must fail host-name checks.
     leaf.subject_alt_names =
         vec![SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)), SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST))];
+    for name in dns_names {
+        leaf.subject_alt_names.push(SanType::DnsName(name.as_str().try_into().map_err(io_err)?));
+    }
     leaf.distinguished_name.push(DnType::CommonName, "paytrim-entra-emulator");
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
