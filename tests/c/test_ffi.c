@@ -452,6 +452,9 @@ static void fault_case_text(const char *name, const char *faults, const char *ex
     }
     paytrim_auth_client *client = new_client(SECRET, config);
     paytrim_auth_config_free(config);
+    /* Each row starts from an empty fault queue: faults a failing row left
+     * unconsumed must not decide the next row's outcome. */
+    control_post("/_emulator/reset", "{}");
     control_post("/_emulator/faults", faults);
     long before = token_requests();
     double t0 = now_ms();
