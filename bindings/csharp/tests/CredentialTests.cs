@@ -449,7 +449,8 @@ namespace Paytrim.Auth.Tests
             }
         }
 
-        private static string RunEnvProbe(out int exitCode, params string[] vars)
+        /// <summary>Runs tests/env/EnvProbe.exe (FromEnvironment, then GetToken) with a clean environment plus <paramref name="vars"/>.</summary>
+        internal static string RunEnvProbe(out int exitCode, params string[] vars)
         {
             string probe = Environment.GetEnvironmentVariable("PAYTRIM_CS_ENV_PROBE");
             if (string.IsNullOrEmpty(probe)) Assert.Ignore("PAYTRIM_CS_ENV_PROBE not set (test.sh builds it)");

@@ -23,9 +23,14 @@ namespace Paytrim.Auth.Tests
 
         public static Emulator Current { get; set; }
 
-        public Emulator(string path)
+        public Emulator(string path) : this(path, "")
         {
-            var psi = new ProcessStartInfo(path, "--exit-on-stdin-eof")
+        }
+
+        /// <summary>An emulator of its own; <paramref name="extraArgs"/> are more command-line options (e.g. --dns-name NAME).</summary>
+        public Emulator(string path, string extraArgs)
+        {
+            var psi = new ProcessStartInfo(path, ("--exit-on-stdin-eof " + extraArgs).Trim())
             {
                 UseShellExecute = false,
                 RedirectStandardInput = true,

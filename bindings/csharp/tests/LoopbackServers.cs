@@ -51,9 +51,20 @@ namespace Paytrim.Auth.Tests
     {
         private readonly TcpListener _listener = new TcpListener(IPAddress.Loopback, 0);
         private readonly List<string> _lines = new List<string>();
+        private readonly string _upstreamHost;
 
-        public RecordingProxy()
+        public RecordingProxy() : this(null)
         {
+        }
+
+        /// <summary>
+        /// With <paramref name="upstreamHost"/> not null, every tunnel goes to that host at the port
+        /// the CONNECT names, whatever host it names: a test reaches a loopback server under a name
+        /// that does not resolve (clients never send a loopback host through an environment proxy).
+        /// </summary>
+        public RecordingProxy(string upstreamHost)
+        {
+            _upstreamHost = upstreamHost;
             _listener.Start();
             var t = new Thread(() =>
             {
@@ -96,7 +107,7 @@ namespace Paytrim.Auth.Tests
                     int colon = parts[1].LastIndexOf(':');
                     using (var up = new TcpClient())
                     {
-                        up.Connect(parts[1].Substring(0, colon), int.Parse(parts[1].Substring(colon + 1)));
+                        up.Connect(_upstreamHost ?? parts[1].Substring(0, colon), int.Parse(parts[1].Substring(colon + 1)));
                         Write(s, "HTTP/1.1 200 Connection established\r\n\r\n");
                         var u = up.GetStream();
                         var back = new Thread(() => Pipe(u, s, client.Client)) { IsBackground = true };

@@ -130,6 +130,64 @@ namespace Paytrim.Auth.Tests
             Assert.AreEqual(1, Emu.CountFor(c.Id));
         }
 
+        [Test]
+        public void AnUnresolvableHostIsANetworkErrorNamingIt()
+        {
+            // `.invalid` never resolves (RFC 6761). Proxy = "none": test.sh points every proxy
+            // variable at a dead proxy, which would otherwise be the error.
+            long before = Emu.Stat("token_requests");
+            using (var client = new PaytrimAuthClient("dns-id", "dns-secret", new PaytrimAuthOptions
+            {
+                AuthorityHost = "https://nonexistent.invalid",
+                Tenant = "contoso.onmicrosoft.com",
+                Proxy = "none",
+                ConnectTimeout = TimeSpan.FromSeconds(3),
+                MaxAttempts = 1,
+            }))
+            {
+                var e = Assert.Throws<PaytrimAuthException>(() => client.GetToken());
+                Assert.AreEqual(PaytrimAuthErrorCode.Network, e.ErrorCode, e.Message);
+                StringAssert.StartsWith("network: ", e.Message);
+                StringAssert.Contains("nonexistent.invalid", e.Message);
+                Assert.IsTrue(e.IsRetryable, e.Message);
+            }
+            Assert.AreEqual(before, Emu.Stat("token_requests"), "the emulator saw a request");
+        }
+
+        /// <summary>
+        /// ALL_PROXY alone (no HTTPS_PROXY/https_proxy) carries the token request, in a child process
+        /// (tests/env/EnvProbe.exe) whose only proxy variable is ALL_PROXY, so the suite's own
+        /// environment (a dead proxy in every variable) does not matter. Clients never send a
+        /// loopback host through an environment proxy, so the child asks for an emulator under a
+        /// name that does not resolve (its certificate names it: --dns-name) and the proxy tunnels
+        /// that name to 127.0.0.1.
+        /// </summary>
+        [Test]
+        public void AllProxyAloneCarriesTheTokenRequest()
+        {
+            const string name = "login.all-proxy.invalid";
+            using (var named = new Emulator(Environment.GetEnvironmentVariable("PAYTRIM_EMULATOR"), "--dns-name " + name))
+            using (var proxy = new RecordingProxy("127.0.0.1"))
+            {
+                var c = named.NewClient();
+                string port = named.Https.Substring(named.Https.LastIndexOf(':') + 1);
+                int code;
+                string output = CredentialTests.RunEnvProbe(out code,
+                    "PAYTRIM_CLIENT_ID", c.Id,
+                    "PAYTRIM_CLIENT_SECRET", c.Secret,
+                    "PAYTRIM_TENANT_ID", "contoso.onmicrosoft.com",
+                    "PAYTRIM_AUTHORITY_HOST", "https://" + name + ":" + port,
+                    "PAYTRIM_CA_FILE", named.CaFile,
+                    "ALL_PROXY", proxy.Url);
+                Assert.AreEqual(0, code, output);
+                StringAssert.Contains("token-length=", output);
+                var lines = proxy.RequestLines;
+                Assert.AreEqual(1, lines.Count, string.Join(" | ", lines));
+                StringAssert.StartsWith("CONNECT " + name + ":" + port + " ", lines[0]);
+                Assert.AreEqual(1, named.CountFor(c.Id));
+            }
+        }
+
         private void AssertRetriedOnce(int status)
         {
             var c = Emu.NewClient();

@@ -7,6 +7,8 @@
 // tests change its knobs; they run one at a time.
 
 const test = require('node:test');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
 const assert = require('node:assert/strict');
 const { Emulator } = require('./helpers/emulator');
 const { silentServer, recordingProxy } = require('./helpers/loopback-servers');
@@ -132,6 +134,100 @@ test('proxy tunnels through the given proxy', async () => {
   } finally {
     client.close();
     await proxy.close();
+  }
+});
+
+test('an unresolvable host is a network error naming it', async () => {
+  // `.invalid` never resolves (RFC 6761). proxy: 'none': test.sh points every
+  // proxy variable at a dead proxy, which would otherwise be the error.
+  const before = (await emu.stats()).token_requests;
+  const client = new PaytrimAuthClient({
+    clientId: 'dns-id',
+    clientSecret: 'dns-secret',
+    authorityHost: 'https://nonexistent.invalid',
+    tenant: 'contoso.onmicrosoft.com',
+    proxy: 'none',
+    connectTimeoutMs: 3000,
+    maxAttempts: 1,
+  });
+  try {
+    const e = await rejection(client.getToken());
+    assert.equal(e.code, 'NETWORK', e.message);
+    assert.ok(e.message.startsWith('network: '), e.message);
+    assert.ok(e.message.includes('nonexistent.invalid'), e.message);
+    assert.equal(e.retryable, true, e.message);
+    assert.equal((await emu.stats()).token_requests, before, 'the emulator saw a request');
+  } finally {
+    client.close();
+  }
+});
+
+// A child process with exactly `vars` on top of a clean environment (no
+// PAYTRIM_*, AZURE_* or proxy variables): fromEnvironment(), then getToken().
+function runFromEnvironment(vars) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(PAYTRIM_(?!AUTH_LIB$)|AZURE_|IDENTITY_|IMDS_)/.test(k) && !/_proxy$/i.test(k)) env[k] = v;
+  }
+  Object.assign(env, vars);
+  const script = `
+    const { PaytrimAuthClient } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
+    (async () => {
+      let c;
+      try {
+        c = PaytrimAuthClient.fromEnvironment();
+        console.log('token-length=' + (await c.getToken()).accessToken.length);
+      } catch (e) {
+        console.log(e.code + ': ' + e.message);
+        process.exitCode = 2;
+      } finally {
+        if (c) c.close();
+      }
+    })();`;
+  // Asynchronous: the recording proxy runs on this process's event loop.
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.once('error', reject);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
+// ALL_PROXY alone (no HTTPS_PROXY/https_proxy) carries the token request, in a
+// child process whose only proxy variable is ALL_PROXY, so the suite's own
+// environment (a dead proxy in every variable) does not matter. Clients never
+// send a loopback host through an environment proxy, so the child asks for an
+// emulator under a name that does not resolve (its certificate names it:
+// --dns-name) and the proxy tunnels that name to 127.0.0.1.
+test('ALL_PROXY alone carries the token request (child process)', async () => {
+  const name = 'login.all-proxy.invalid';
+  const named = await Emulator.start(['--dns-name', name]);
+  const proxy = await recordingProxy({ upstreamHost: '127.0.0.1' });
+  try {
+    const creds = await named.newClient();
+    const port = named.https.slice(named.https.lastIndexOf(':') + 1);
+    const r = await runFromEnvironment({
+      PAYTRIM_CLIENT_ID: creds.clientId,
+      PAYTRIM_CLIENT_SECRET: creds.clientSecret,
+      PAYTRIM_TENANT_ID: 'contoso.onmicrosoft.com',
+      PAYTRIM_AUTHORITY_HOST: `https://${name}:${port}`,
+      PAYTRIM_CA_FILE: named.caFile,
+      ALL_PROXY: proxy.url,
+    });
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /token-length=\d+/);
+    assert.equal(proxy.requestLines.length, 1, proxy.requestLines.join(' | '));
+    assert.ok(proxy.requestLines[0].startsWith(`CONNECT ${name}:${port} `), proxy.requestLines[0]);
+    assert.equal((await named.requestsFor(creds.clientId)).length, 1);
+  } finally {
+    await proxy.close();
+    await named.stop();
   }
 });
 

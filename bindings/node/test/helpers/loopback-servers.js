@@ -30,7 +30,11 @@ async function silentServer() {
   };
 }
 
-async function recordingProxy() {
+// With `upstreamHost`, every tunnel goes to that host at the port the CONNECT
+// names, whatever host it names: a test reaches a loopback server under a name
+// that does not resolve (clients never send a loopback host through an
+// environment proxy).
+async function recordingProxy({ upstreamHost } = {}) {
   const requestLines = [];
   const sockets = new Set();
   const server = net.createServer((client) => {
@@ -51,7 +55,7 @@ async function recordingProxy() {
         return;
       }
       const colon = target.lastIndexOf(':');
-      const up = net.connect(Number(target.slice(colon + 1)), target.slice(0, colon), () => {
+      const up = net.connect(Number(target.slice(colon + 1)), upstreamHost || target.slice(0, colon), () => {
         client.write('HTTP/1.1 200 Connection established\r\n\r\n');
         const rest = head.subarray(end + 4);
         if (rest.length) up.write(rest);

@@ -54,9 +54,14 @@ final class Emulator {
         return path;
     }
 
-    static Emulator start() {
+    /** A new emulator of its own; {@code args} are extra command-line options (e.g. --dns-name NAME). */
+    static Emulator start(String... args) {
         try {
-            ProcessBuilder pb = new ProcessBuilder(binary(), "--exit-on-stdin-eof");
+            List<String> cmd = new ArrayList<>();
+            cmd.add(binary());
+            cmd.add("--exit-on-stdin-eof");
+            cmd.addAll(java.util.Arrays.asList(args));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.redirectError(ProcessBuilder.Redirect.INHERIT);
             Process p = pb.start();
             BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

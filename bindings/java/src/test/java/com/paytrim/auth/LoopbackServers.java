@@ -59,9 +59,21 @@ final class LoopbackServers {
      */
     static final class RecordingProxy implements AutoCloseable {
         private final ServerSocket server;
+        private final String upstreamHost;
         final List<String> requestLines = Collections.synchronizedList(new ArrayList<>());
 
         RecordingProxy() throws IOException {
+            this(null);
+        }
+
+        /**
+         * With {@code upstreamHost} not null, every tunnel goes to that host at the port the
+         * CONNECT names, whatever host it names: a test reaches a loopback server under a
+         * name that does not resolve (clients never send a loopback host through an
+         * environment proxy).
+         */
+        RecordingProxy(String upstreamHost) throws IOException {
+            this.upstreamHost = upstreamHost;
             server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
             Thread t = new Thread(() -> {
                 try {
@@ -95,7 +107,7 @@ final class LoopbackServers {
                 }
                 int colon = parts[1].lastIndexOf(':');
                 try (Socket up = new Socket()) {
-                    up.connect(new InetSocketAddress(parts[1].substring(0, colon),
+                    up.connect(new InetSocketAddress(upstreamHost != null ? upstreamHost : parts[1].substring(0, colon),
                             Integer.parseInt(parts[1].substring(colon + 1))), 5000);
                     c.getOutputStream().write("HTTP/1.1 200 Connection established\r\n\r\n"
                             .getBytes(StandardCharsets.US_ASCII));

@@ -142,6 +142,59 @@ class TypedOptionsTest {
         }
     }
 
+    @Test
+    void anUnresolvableHostIsANetworkErrorNamingIt() {
+        // `.invalid` never resolves (RFC 6761). noProxy(): the suite runs with every proxy
+        // variable naming a dead proxy, which would otherwise be the error.
+        try (PaytrimAuthClient c = PaytrimAuthClient.builder("dns-id", "dns-secret")
+                .authorityHost("https://nonexistent.invalid")
+                .tenant("contoso.onmicrosoft.com")
+                .noProxy()
+                .connectTimeout(Duration.ofSeconds(3))
+                .maxAttempts(1)
+                .build()) {
+            PaytrimAuthException e = assertThrows(PaytrimAuthException.class, c::getToken);
+            assertEquals(PaytrimAuthErrorCode.NETWORK, e.getCode(), e.getMessage());
+            assertTrue(e.getMessage().startsWith("network: "), e.getMessage());
+            assertTrue(e.getMessage().contains("nonexistent.invalid"), e.getMessage());
+            assertTrue(e.isRetryable(), e.getMessage());
+        }
+        assertEquals(0, emu.tokenRequests());
+    }
+
+    /**
+     * ALL_PROXY alone (no HTTPS_PROXY/https_proxy) carries the token request. In a child JVM
+     * whose only proxy variable is ALL_PROXY, so the suite's own environment (a dead proxy in
+     * every variable) does not matter. Clients never send a loopback host through an
+     * environment proxy, so the child asks for the emulator under a name that does not
+     * resolve (its certificate names it: --dns-name) and the proxy tunnels that name to
+     * 127.0.0.1.
+     */
+    @Test
+    void allProxyAloneCarriesTheTokenRequest() throws Exception {
+        String name = "login.all-proxy.invalid";
+        Emulator named = Emulator.start("--dns-name", name);
+        try (LoopbackServers.RecordingProxy proxy = new LoopbackServers.RecordingProxy("127.0.0.1")) {
+            String id = named.newClient("all-proxy-secret");
+            String port = named.https.substring(named.https.lastIndexOf(':') + 1);
+            ChildJvm.Result r = ChildJvm.run(EnvironmentMain.class,
+                    "PAYTRIM_CLIENT_ID", id,
+                    "PAYTRIM_CLIENT_SECRET", "all-proxy-secret",
+                    "PAYTRIM_TENANT_ID", "contoso.onmicrosoft.com",
+                    "PAYTRIM_AUTHORITY_HOST", "https://" + name + ":" + port,
+                    "PAYTRIM_CA_FILE", named.caFile,
+                    "ALL_PROXY", proxy.url());
+            assertEquals(0, r.status, r.output);
+            assertTrue(r.output.contains("token-length="), r.output);
+            assertEquals(1, proxy.requestLines.size(), proxy.requestLines.toString());
+            assertTrue(proxy.requestLines.get(0).startsWith("CONNECT " + name + ":" + port + " "),
+                    proxy.requestLines.toString());
+            assertEquals(1, named.requestsFor(id).size());
+        } finally {
+            named.stop();
+        }
+    }
+
     private void assertRetriedOnce(int status) {
         String id = emu.newClient("retry-" + status);
         emu.fault("{\"kind\":\"status\",\"status\":" + status + "}");
