@@ -503,15 +503,19 @@ fn a_token_in_a_tier_is_read_on_the_calling_thread() {
     let both = Spec::new(&emu, &who).cache_dir(&dir).set("redis_url", redis.url());
     let host = Spec::new(&emu, &who).cache_dir(&dir);
     let from_redis = Spec::new(&emu, &who).set("redis_url", redis.url());
+    // A host whose cache is empty: Redis's token is copied to its disk.
+    let new_host = cache_dir("caller-thread-new-host");
+    let empty_host = Spec::new(&emu, &who).cache_dir(&new_host).set("redis_url", redis.url());
     let mut runs = Vec::new();
-    for mut spec in [both, host, from_redis] {
+    for mut spec in [both, host, from_redis, empty_host] {
         spec.env.push(("PT_LOG_THREADS".into(), "1".into()));
         let r = spec.run();
         assert_all_ok(std::slice::from_ref(&r));
         runs.push(r);
     }
-    assert_eq!(emu.token_requests(), 1, "one fetch, then two tier hits: {runs:?}");
-    for (r, tier) in runs[1..].iter().zip(["on-host", "Redis"]) {
+    assert_eq!(emu.token_requests(), 1, "one fetch, then three tier hits: {runs:?}");
+    assert_eq!(entries(&new_host).len(), 1, "the Redis hit was not copied to the empty on-host cache");
+    for (r, tier) in runs[1..].iter().zip(["on-host", "Redis", "Redis, empty on-host"]) {
         let hit = r.logs.iter().find(|l| l.contains("tier, expires in")).unwrap_or_else(|| panic!("{tier}: {r:?}"));
         assert!(hit.starts_with("caller "), "{tier}: the tier was read on another thread: {hit}");
         assert!(r.logs.iter().all(|l| l.starts_with("caller ")), "{tier}: a thread was involved: {:?}", r.logs);

@@ -284,11 +284,12 @@ impl Tiers {
     }
 
     /// A read of the tiers on the caller's thread, nearest first, for a
-    /// token a new caller can use (no tier lock, no fetch, no write):
-    /// [`Peek::Token`] is copied to nothing here; the caller puts it in the
-    /// in-process cache. Bounded like a fetch's look-ups (half of
-    /// `redis_timeout_ms`); a throttle or a miss reads as [`Peek::Missed`],
-    /// whose figures the fetch that follows takes over.
+    /// token a new caller can use (no tier lock, no fetch): a token found in
+    /// a farther tier is copied to the nearer ones, as a fetch's look-up
+    /// does, and the caller puts it in the in-process cache. Bounded like a
+    /// fetch's look-ups (`redis_timeout_ms`: half to read, half to copy); a
+    /// throttle or a miss reads as [`Peek::Missed`], whose figures the fetch
+    /// that follows takes over.
     pub fn peek(&self) -> Peek {
         let mut budget = Budget::new(self.remote_budget);
         let started = Instant::now();
@@ -296,8 +297,8 @@ impl Tiers {
         for i in 0..self.tiers.len() {
             match self.look(i, &TierMode::Normal, &mut budget) {
                 Some(Found::Token(token)) => {
-                    // A farther tier's token is copied nearer by the next fetch
-                    // that misses there, not here: a peek writes nothing.
+                    budget.set_phase(Phase::After);
+                    self.write_entry(Slot::Token, &token_entry(&token), i, &mut budget);
                     return Peek::Token(token);
                 }
                 Some(Found::Throttled { .. }) => {
@@ -471,24 +472,30 @@ impl Tiers {
     /// tiers before `upto`.
     fn write_through(&self, outcome: &Outcome, upto: usize, budget: &mut Budget) {
         let (slot, entry) = match (&outcome.result, outcome.throttled_until) {
-            (Ok(t), _) => {
-                let expires_on_ms = sealed_entry::unix_ms(t.expires_on());
-                let entry = Entry::Token(SharedToken {
-                    secret: crate::secret::Secret::new(t.secret()),
-                    expires_on_ms,
-                    refresh_on_ms: sealed_entry::unix_ms(t.refresh_on()),
-                    lifetime_ms: t.lifetime().as_millis() as u64,
-                });
-                (Slot::Token, entry)
-            }
+            (Ok(t), _) => (Slot::Token, token_entry(t)),
             (Err(_), Some(until)) => {
                 let left = until.saturating_duration_since(clock::now());
                 (Slot::Throttle, Entry::Throttle { until_ms: sealed_entry::now_ms() + left.as_millis() as i64 })
             }
             (Err(_), None) => return,
         };
+        self.write_entry(slot, &entry, upto, budget);
+    }
+
+    /// Writes `entry` to the tiers before `upto`.
+    fn write_entry(&self, slot: Slot, entry: &Entry, upto: usize, budget: &mut Budget) {
         for tier in &self.tiers[..upto] {
-            tier.write(slot, &self.sealer, &entry, budget);
+            tier.write(slot, &self.sealer, entry, budget);
         }
     }
+}
+
+/// A token as the tiers store it.
+fn token_entry(t: &AccessToken) -> Entry {
+    Entry::Token(SharedToken {
+        secret: crate::secret::Secret::new(t.secret()),
+        expires_on_ms: sealed_entry::unix_ms(t.expires_on()),
+        refresh_on_ms: sealed_entry::unix_ms(t.refresh_on()),
+        lifetime_ms: t.lifetime().as_millis() as u64,
+    })
 }
