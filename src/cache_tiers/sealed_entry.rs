@@ -87,7 +87,13 @@ impl Sealer {
             Slot::Token => &self.token_name,
             Slot::Throttle => &self.throttle_name,
         };
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(2 * bytes.len());
+        for b in bytes {
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+        out
     }
 
     pub fn seal(&self, slot: Slot, entry: &Entry) -> Vec<u8> {

@@ -81,16 +81,17 @@ impl Trust {
             Some(path) => Some(std::fs::read(path).map_err(|e| bad(format!("cannot read '{}': {e}", path.display())))?),
             None => None,
         };
+        // The file is hashed once: the trust id covers its digest.
+        let digest: Option<TrustId> = pem.as_ref().map(|pem| Sha256::digest(pem).into());
         let mut h = Sha256::new();
         h.update(roots.as_str().as_bytes());
         h.update([0]);
-        if let Some(pem) = &pem {
-            h.update(pem);
+        if let Some(d) = &digest {
+            h.update(d);
         }
         let id: TrustId = h.finalize().into();
-        let ca = match (ca_file, &pem) {
-            (Some(path), Some(pem)) => {
-                let digest: TrustId = Sha256::digest(pem).into();
+        let ca = match (ca_file, &pem, digest) {
+            (Some(path), Some(pem), Some(digest)) => {
                 let cached = CA_FILES.lock().get(&digest).cloned();
                 let anchors = match cached {
                     Some(a) => a,
