@@ -82,9 +82,13 @@ static int jwt_payload(const char *token, char *out, size_t cap) {
     return (int)n;
 }
 
-/* The token must be for `key` and unexpired, by the library's expiry and by
- * the emulator's exp claim (whole seconds, so one second of rounding). */
-static int check_token(int key, const char *token, int64_t expires_ms, int64_t received_ms) {
+/* The token must be for `key` and unexpired when the call began, by the
+ * library's expiry and by the emulator's exp claim (whole seconds, so one
+ * second of rounding). `asked_ms` is read before the call: a thread descheduled
+ * after the call returned must not make a token the library checked in time
+ * look expired (1-s tokens, a loaded machine). Both clocks are whole ms, so only
+ * `asked_ms > expires_ms` is certainly late. */
+static int check_token(int key, const char *token, int64_t expires_ms, int64_t asked_ms) {
     char payload[4096], want[128];
     if (jwt_payload(token, payload, sizeof payload) < 0) {
         atomic_fetch_add(&wrong, 1);
@@ -99,9 +103,9 @@ static int check_token(int key, const char *token, int64_t expires_ms, int64_t r
     }
     const char *e = strstr(payload, "\"exp\":");
     long long exp = e ? strtoll(e + 6, NULL, 10) : 0;
-    if (received_ms >= expires_ms || received_ms > exp * 1000 + 1000 || expires_ms > exp * 1000 + 1000) {
+    if (asked_ms > expires_ms || asked_ms > exp * 1000 + 1000 || expires_ms > exp * 1000 + 1000) {
         atomic_fetch_add(&expired, 1);
-        problem("expired token: %s (late by %lld ms)", audiences[key], (long long)(received_ms - expires_ms));
+        problem("expired token: %s (expired %lld ms before the call)", audiences[key], (long long)(asked_ms - expires_ms));
         return 0;
     }
     /* A newer expiry than any seen before on this key: a refresh landed. */
@@ -123,8 +127,8 @@ static int one_call(int key) {
 static int one_call_verbose(int key, int verbose) {
     char *token = NULL;
     int64_t expires = 0;
+    int64_t asked = now_ms();
     paytrim_auth_error *err = paytrim_auth_client_get_token(clients[key], &token, &expires);
-    int64_t received = now_ms();
     atomic_fetch_add(&calls, 1);
     int good = 0;
     if (err) {
@@ -139,7 +143,7 @@ static int one_call_verbose(int key, int verbose) {
         }
         paytrim_auth_error_free(err);
     } else {
-        good = check_token(key, token, expires, received);
+        good = check_token(key, token, expires, asked);
         atomic_fetch_add(&ok_calls, good);
     }
     paytrim_auth_string_free(token);
