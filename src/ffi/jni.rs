@@ -21,17 +21,19 @@
 
 #![allow(non_snake_case)]
 
+use super::jni_convert::{
+    boundary, free_handle, into_handle, java_string, new_exception, non_null, string_element, write_long_out, Failure,
+    JResult,
+};
 use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::credentials::Credential;
 use crate::error::Error;
 use crate::token::AccessToken;
 use arc_swap::ArcSwapOption;
-use jni::objects::{
-    GlobalRef, JClass, JLongArray, JMethodID, JObject, JObjectArray, JStaticMethodID, JString, JThrowable, JValue,
-};
+use jni::objects::{GlobalRef, JClass, JLongArray, JMethodID, JObject, JObjectArray, JStaticMethodID, JString, JValue};
 use jni::signature::{Primitive, ReturnType};
-use jni::sys::{jint, jlong, jstring, jvalue};
+use jni::sys::{jint, jlong, jstring};
 use jni::{JNIEnv, JavaVM};
 use once_cell::sync::OnceCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -48,11 +50,11 @@ pub(super) struct Cache {
     /// `static void logEvent(int level, String message)`
     log_event: JStaticMethodID,
     /// `com.paytrim.auth.PaytrimAuthException`
-    exception: GlobalRef,
+    pub(super) exception: GlobalRef,
     /// `PaytrimAuthException(int code, String message, boolean retryable, int httpStatus,
     ///  String oauthError, String oauthErrorDescription, int[] aadstsCodes, String traceId,
     ///  String correlationId, String clientRequestId, String timestamp, long retryAfterMs)`
-    exception_ctor: JMethodID,
+    pub(super) exception_ctor: JMethodID,
 }
 
 static CACHE: OnceCell<Cache> = OnceCell::new();
@@ -76,116 +78,10 @@ const ASYNC_RESULT_SIG: &str = "(Ljava/lang/Object;Ljava/lang/String;JLjava/lang
 const LOG_EVENT_SIG: &str = "(ILjava/lang/String;)V";
 const EXCEPTION_CTOR_SIG: &str = "(ILjava/lang/String;ZILjava/lang/String;Ljava/lang/String;[ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;J)V";
 
-/// Why an entry point failed.
-pub(super) enum Failure {
-    /// A core error: thrown as `PaytrimAuthException`.
-    Core(Error),
-    /// A JNI call failed; usually a Java exception is already pending.
-    Jni(jni::errors::Error),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Core(e)
-    }
-}
-
-impl From<jni::errors::Error> for Failure {
-    fn from(e: jni::errors::Error) -> Self {
-        Failure::Jni(e)
-    }
-}
-
-pub(super) type JResult<T> = Result<T, Failure>;
-
-/// The panic boundary of every entry point: runs `body`; on failure or panic
-/// leaves a Java exception pending and returns `fallback`.
-pub(super) fn boundary<'local, T>(
-    env: &mut JNIEnv<'local>,
-    fallback: T,
-    body: impl FnOnce(&mut JNIEnv<'local>) -> JResult<T>,
-) -> T {
-    let outcome = catch_unwind(AssertUnwindSafe(|| crate::panics::silently(|| body(env))));
-    match outcome {
-        Ok(Ok(v)) => v,
-        Ok(Err(Failure::Core(e))) => {
-            throw_error(env, &e);
-            fallback
-        }
-        Ok(Err(Failure::Jni(e))) => {
-            if !env.exception_check().unwrap_or(true) {
-                throw_error(env, &Error::internal(format!("JNI call failed: {e}")));
-            }
-            fallback
-        }
-        Err(_) => {
-            if !env.exception_check().unwrap_or(true) {
-                throw_error(
-                    env,
-                    &Error::internal("internal error (caught panic in the JNI glue); please report this bug"),
-                );
-            }
-            fallback
-        }
-    }
-}
-
 pub(super) fn cache() -> Result<&'static Cache, Error> {
     CACHE
         .get()
         .ok_or_else(|| Error::internal("NativeBridge.init was not called; load the library through com.paytrim.auth"))
-}
-
-/// Leaves a `PaytrimAuthException` for `e` pending (or, if even that fails,
-/// whatever exception the failing JNI call left, or a `RuntimeException`).
-fn throw_error(env: &mut JNIEnv, e: &Error) {
-    let thrown = new_exception(env, e).and_then(|ex| env.throw(ex).map_err(Failure::Jni));
-    if thrown.is_err() && !env.exception_check().unwrap_or(true) {
-        let _ = env.throw_new("java/lang/RuntimeException", e.message());
-    }
-}
-
-fn opt_string<'local>(env: &JNIEnv<'local>, s: Option<&str>) -> JResult<JObject<'local>> {
-    match s {
-        Some(s) => Ok(env.new_string(s)?.into()),
-        None => Ok(JObject::null()),
-    }
-}
-
-/// A new `PaytrimAuthException` carrying every detail of `e`.
-fn new_exception<'local>(env: &mut JNIEnv<'local>, e: &Error) -> JResult<JThrowable<'local>> {
-    let c = cache()?;
-    let message = env.new_string(e.message())?;
-    let oauth_error = opt_string(env, e.oauth_error())?;
-    let description = opt_string(env, e.oauth().error_description.as_deref())?;
-    let codes = e.aadsts_codes();
-    let aadsts = env.new_int_array(codes.len() as jint)?;
-    let codes_i32: Vec<jint> = codes.iter().map(|&n| n as jint).collect();
-    env.set_int_array_region(&aadsts, 0, &codes_i32)?;
-    let trace = opt_string(env, e.trace_id())?;
-    let correlation = opt_string(env, e.correlation_id())?;
-    let request_id = opt_string(env, e.client_request_id())?;
-    let timestamp = opt_string(env, e.oauth().timestamp.as_deref())?;
-    let retry_after_ms: jlong = e.retry_after().map(|d| d.as_millis().min(i64::MAX as u128) as jlong).unwrap_or(-1);
-    let args: [jvalue; 12] = [
-        JValue::Int(e.code().as_u32() as jint).as_jni(),
-        JValue::Object(&message).as_jni(),
-        JValue::Bool(e.is_retryable() as u8).as_jni(),
-        JValue::Int(e.http_status().map(jint::from).unwrap_or(0)).as_jni(),
-        JValue::Object(&oauth_error).as_jni(),
-        JValue::Object(&description).as_jni(),
-        JValue::Object(&aadsts).as_jni(),
-        JValue::Object(&trace).as_jni(),
-        JValue::Object(&correlation).as_jni(),
-        JValue::Object(&request_id).as_jni(),
-        JValue::Object(&timestamp).as_jni(),
-        JValue::Long(retry_after_ms).as_jni(),
-    ];
-    let class: &JClass = c.exception.as_obj().into();
-    // SAFETY: the constructor id was looked up on this class with EXCEPTION_CTOR_SIG,
-    // and `args` matches that signature.
-    let obj = unsafe { env.new_object_unchecked(class, c.exception_ctor, &args)? };
-    Ok(JThrowable::from(obj))
 }
 
 /// A Java string holding `s`. Tokens are checked on arrival to be printable
@@ -225,13 +121,6 @@ pub(super) fn client_ref<'a>(handle: jlong) -> Result<&'a JniClient, Error> {
         .ok_or_else(|| Error::invalid_argument("client handle is 0 (closed)"))
 }
 
-pub(super) fn java_string(env: &mut JNIEnv, s: &JString, what: &str) -> JResult<String> {
-    if s.is_null() {
-        return Err(Error::invalid_argument(format!("{what} is null")).into());
-    }
-    Ok(env.get_string(s)?.into())
-}
-
 /// Returns the token as a Java string and writes its expiry to
 /// `expires_out[0]`. The string is made once per token and memoized on the
 /// client; later calls return a new local reference to it.
@@ -252,9 +141,7 @@ fn token_out<'local>(
         }
     };
     drop(memo);
-    if !expires_out.is_null() {
-        env.set_long_array_region(expires_out, 0, &[t.expires_on_unix_ms()])?;
-    }
+    write_long_out(env, expires_out, t.expires_on_unix_ms())?;
     Ok(s.into_raw())
 }
 
@@ -291,9 +178,8 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_init<'local>(
         if CACHE.get().is_some() {
             return Ok(());
         }
-        if bridge.is_null() || exception.is_null() {
-            return Err(Error::invalid_argument("init: class is null").into());
-        }
+        non_null(&bridge, "init: class")?;
+        non_null(&exception, "init: class")?;
         let async_result = env.get_static_method_id(&bridge, "asyncResult", ASYNC_RESULT_SIG)?;
         let log_event = env.get_static_method_id(&bridge, "logEvent", LOG_EVENT_SIG)?;
         let exception_ctor = env.get_method_id(&exception, "<init>", EXCEPTION_CTOR_SIG)?;
@@ -341,13 +227,9 @@ pub(super) fn config_from(env: &mut JNIEnv, keys: &JObjectArray, values: &JObjec
             return Err(Error::invalid_argument("options: keys and values differ in length").into());
         }
         for i in 0..n {
-            let k = JString::from(env.get_object_array_element(keys, i)?);
-            let v = JString::from(env.get_object_array_element(values, i)?);
-            let key = java_string(env, &k, "option key")?;
-            let value = java_string(env, &v, "option value")?;
+            let key = string_element(env, keys, i, "option key")?;
+            let value = string_element(env, values, i, "option value")?;
             config.set(&key, &value)?;
-            env.delete_local_ref(k)?;
-            env.delete_local_ref(v)?;
         }
     }
     Ok(config)
@@ -355,7 +237,7 @@ pub(super) fn config_from(env: &mut JNIEnv, keys: &JObjectArray, values: &JObjec
 
 /// A new Java handle (`long`) owning `client`; freed by `freeClient`.
 pub(super) fn client_handle(client: Client) -> jlong {
-    Box::into_raw(Box::new(JniClient { client, memo: ArcSwapOption::empty() })) as jlong
+    into_handle(JniClient { client, memo: ArcSwapOption::empty() })
 }
 
 /// `static native void freeClient(long handle)`: 0 is accepted.
@@ -366,11 +248,9 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_freeClient<'local>(
     handle: jlong,
 ) {
     boundary(&mut env, (), |_| {
-        if handle != 0 {
-            // SAFETY: a live handle from newClient, freed once (the Java side
-            // takes it out of its state atomically before calling this).
-            drop(unsafe { Box::from_raw(handle as *mut JniClient) });
-        }
+        // SAFETY: a live handle from newClient, freed once (the Java side
+        // takes it out of its state atomically before calling this).
+        unsafe { free_handle::<JniClient>(handle) };
         Ok(())
     })
 }
@@ -482,9 +362,7 @@ fn start_async(env: &mut JNIEnv, handle: jlong, future: JObject, refresh: bool) 
 /// Starts `client`'s async token call completing `future` (see `getTokenAsync`).
 pub(super) fn start_async_on(env: &mut JNIEnv, client: &Client, future: &JObject, refresh: bool) -> JResult<()> {
     {
-        if future.is_null() {
-            return Err(Error::invalid_argument("future is null").into());
-        }
+        non_null(future, "future")?;
         cache()?;
         let future = env.new_global_ref(future)?;
         let deliver: crate::flight::Callback = Box::new(move |result| {

@@ -21,7 +21,8 @@
 
 #![allow(non_snake_case)]
 
-use super::jni::{attach_for_callbacks, boundary, cache, client_handle, config_from, java_string, JResult};
+use super::jni::{attach_for_callbacks, cache, client_handle, config_from};
+use super::jni_convert::{boundary, free_handle, into_handle, java_string, non_null, JResult};
 use crate::client::Client;
 use crate::credentials::{
     AssertionCallback, AssertionCompletion, CertificateCredential, Credential, ManagedIdentityId,
@@ -40,7 +41,7 @@ static REQUEST: OnceCell<(GlobalRef, JMethodID)> = OnceCell::new();
 const REQUEST_SIG: &str = "(Ljava/lang/String;Ljava/lang/String;J)V";
 
 fn credential_handle(c: Credential) -> jlong {
-    Box::into_raw(Box::new(c)) as jlong
+    into_handle(c)
 }
 
 fn credential_ref<'a>(handle: jlong) -> Result<&'a mut Credential, Error> {
@@ -130,9 +131,7 @@ pub extern "system" fn Java_com_paytrim_auth_CredentialBridge_assertionCallback<
     bridge: JObject<'local>,
 ) -> jlong {
     boundary(&mut env, 0, |env| {
-        if bridge.is_null() {
-            return Err(Error::invalid_argument("assertion provider is null").into());
-        }
+        non_null(&bridge, "assertion provider")?;
         cache()?;
         if REQUEST.get().is_none() {
             let class = env.get_object_class(&bridge)?;
@@ -277,10 +276,8 @@ pub extern "system" fn Java_com_paytrim_auth_CredentialBridge_free<'local>(
     handle: jlong,
 ) {
     boundary(&mut env, (), |_| {
-        if handle != 0 {
-            // SAFETY: a live handle from this module, freed once.
-            drop(unsafe { Box::from_raw(handle as *mut Credential) });
-        }
+        // SAFETY: a live handle from this module, freed once.
+        unsafe { free_handle::<Credential>(handle) };
         Ok(())
     })
 }

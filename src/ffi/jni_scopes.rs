@@ -2,11 +2,12 @@
 //! getters for a scope set named per call, as `String[]` (each element one
 //! scope, checked one by one so errors name the bad one).
 
-use super::jni::{boundary, client_ref, java_string, start_async_on, token_string, JResult};
+use super::jni::{client_ref, start_async_on, token_string};
+use super::jni_convert::{boundary, non_null, string_element, write_long_out, JResult};
 use crate::client::Client;
 use crate::scopes::ScopeSet;
 use crate::token::AccessToken;
-use jni::objects::{JClass, JLongArray, JObject, JObjectArray, JString};
+use jni::objects::{JClass, JLongArray, JObject, JObjectArray};
 use jni::sys::{jlong, jstring};
 use jni::JNIEnv;
 use std::ptr;
@@ -14,15 +15,11 @@ use std::ptr;
 /// The client of `handle` for the scope set `scopes` names.
 fn scoped(env: &mut JNIEnv, handle: jlong, scopes: &JObjectArray) -> JResult<Client> {
     let client = &client_ref(handle)?.client;
-    if scopes.is_null() {
-        return Err(crate::error::Error::invalid_argument("scopes is null").into());
-    }
+    non_null(scopes, "scopes")?;
     let n = env.get_array_length(scopes)?;
     let mut list = Vec::with_capacity(n as usize);
     for i in 0..n {
-        let s = JString::from(env.get_object_array_element(scopes, i)?);
-        list.push(java_string(env, &s, &format!("scope {i}"))?);
-        env.delete_local_ref(s)?;
+        list.push(string_element(env, scopes, i, &format!("scope {i}"))?);
     }
     Ok(client.for_scope_set(&ScopeSet::new(&list)?)?)
 }
@@ -31,9 +28,7 @@ fn scoped(env: &mut JNIEnv, handle: jlong, scopes: &JObjectArray) -> JResult<Cli
 /// with its configured scopes) and its expiry in `expires_out[0]`.
 fn token_out(env: &JNIEnv, t: &AccessToken, expires_out: &JLongArray) -> JResult<jstring> {
     let s = token_string(env, t.secret())?;
-    if !expires_out.is_null() {
-        env.set_long_array_region(expires_out, 0, &[t.expires_on_unix_ms()])?;
-    }
+    write_long_out(env, expires_out, t.expires_on_unix_ms())?;
     Ok(s.into_raw())
 }
 

@@ -35,6 +35,8 @@ mod wake_socket;
 #[cfg(feature = "jni")]
 pub mod jni;
 #[cfg(feature = "jni")]
+mod jni_convert;
+#[cfg(feature = "jni")]
 pub mod jni_credentials;
 #[cfg(feature = "jni")]
 pub mod jni_scopes;
