@@ -2,6 +2,7 @@
 //! getters for a scope set named per call, as `String[]` (each element one
 //! scope, checked one by one so errors name the bad one).
 
+use super::client::Which;
 use super::jni::{client_ref, start_async_on, token_string};
 use super::jni_convert::{boundary, non_null, string_element, write_long_out, JResult};
 use crate::client::Client;
@@ -32,6 +33,35 @@ fn token_out(env: &JNIEnv, t: &AccessToken, expires_out: &JLongArray) -> JResult
     Ok(s.into_raw())
 }
 
+/// The body of the scoped getters: the token `which` names for the scope set
+/// `scopes` (null when `Cached` finds none), its expiry in `expires_out[0]`.
+fn scoped_token(
+    env: &mut JNIEnv,
+    handle: jlong,
+    scopes: &JObjectArray,
+    expires_out: &JLongArray,
+    which: Which,
+) -> jstring {
+    boundary(env, ptr::null_mut(), |env| {
+        let client = scoped(env, handle, scopes)?;
+        let out = |t: &AccessToken| token_out(env, t, expires_out);
+        match which {
+            Which::Valid => client.with_token(out)?,
+            Which::Cached => client.with_cached_token(out).unwrap_or(Ok(ptr::null_mut())),
+            Which::Refreshed => client.with_refreshed_token(out)?,
+        }
+    })
+}
+
+/// The body of the scoped async getters: starts the call completing `future`
+/// (see `getTokenAsync`).
+fn scoped_async(env: &mut JNIEnv, handle: jlong, scopes: &JObjectArray, future: &JObject, refresh: bool) {
+    boundary(env, (), |env| {
+        let client = scoped(env, handle, scopes)?;
+        start_async_on(env, &client, future, refresh)
+    })
+}
+
 /// `static native String getTokenForScopes(long handle, String[] scopes, long[] expiresOut)`
 #[no_mangle]
 pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenForScopes<'local>(
@@ -41,10 +71,7 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenForScopes<'loc
     scopes: JObjectArray<'local>,
     expires_out: JLongArray<'local>,
 ) -> jstring {
-    boundary(&mut env, ptr::null_mut(), |env| {
-        let client = scoped(env, handle, &scopes)?;
-        client.with_token(|t| token_out(env, t, &expires_out))?
-    })
+    scoped_token(&mut env, handle, &scopes, &expires_out, Which::Valid)
 }
 
 /// `static native String getCachedTokenForScopes(long handle, String[] scopes, long[] expiresOut)`:
@@ -57,10 +84,7 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getCachedTokenForScope
     scopes: JObjectArray<'local>,
     expires_out: JLongArray<'local>,
 ) -> jstring {
-    boundary(&mut env, ptr::null_mut(), |env| {
-        let client = scoped(env, handle, &scopes)?;
-        client.with_cached_token(|t| token_out(env, t, &expires_out)).unwrap_or(Ok(ptr::null_mut()))
-    })
+    scoped_token(&mut env, handle, &scopes, &expires_out, Which::Cached)
 }
 
 /// `static native String refreshTokenForScopes(long handle, String[] scopes, long[] expiresOut)`
@@ -72,10 +96,7 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_refreshTokenForScopes<
     scopes: JObjectArray<'local>,
     expires_out: JLongArray<'local>,
 ) -> jstring {
-    boundary(&mut env, ptr::null_mut(), |env| {
-        let client = scoped(env, handle, &scopes)?;
-        client.with_refreshed_token(|t| token_out(env, t, &expires_out))?
-    })
+    scoped_token(&mut env, handle, &scopes, &expires_out, Which::Refreshed)
 }
 
 /// `static native void getTokenForScopesAsync(long handle, String[] scopes, Object future)`:
@@ -88,10 +109,7 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_getTokenForScopesAsync
     scopes: JObjectArray<'local>,
     future: JObject<'local>,
 ) {
-    boundary(&mut env, (), |env| {
-        let client = scoped(env, handle, &scopes)?;
-        start_async_on(env, &client, &future, false)
-    })
+    scoped_async(&mut env, handle, &scopes, &future, false)
 }
 
 /// `static native void refreshTokenForScopesAsync(long handle, String[] scopes, Object future)`
@@ -103,8 +121,5 @@ pub extern "system" fn Java_com_paytrim_auth_NativeBridge_refreshTokenForScopesA
     scopes: JObjectArray<'local>,
     future: JObject<'local>,
 ) {
-    boundary(&mut env, (), |env| {
-        let client = scoped(env, handle, &scopes)?;
-        start_async_on(env, &client, &future, true)
-    })
+    scoped_async(&mut env, handle, &scopes, &future, true)
 }
