@@ -31,6 +31,20 @@ pub(crate) fn run_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(|| silently(body))).unwrap_or(fallback)
 }
 
+/// The body of the `_free` of a boxed object: drops `object` behind the
+/// panic boundary; NULL is accepted.
+///
+/// # Safety
+/// `object` is NULL or comes from `Box::into_raw`, is not yet freed, and no
+/// other thread is using it.
+pub(crate) unsafe fn free_boxed<T>(object: *mut T) {
+    run_or((), || {
+        if !object.is_null() {
+            drop(Box::from_raw(object));
+        }
+    })
+}
+
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<&str>()
         .map(|s| s.to_string())

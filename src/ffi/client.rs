@@ -1,7 +1,7 @@
 //! `paytrim_auth_client`: create, get a token (blocking, cached-only, or with
 //! a callback), force a refresh, free.
 
-use super::boundary::{run, run_or};
+use super::boundary::{free_boxed, run};
 use super::config::paytrim_auth_config;
 use super::error::paytrim_auth_error;
 use super::strings;
@@ -90,11 +90,7 @@ pub unsafe extern "C" fn paytrim_auth_client_new(
 /// freed, and no other thread is using it.
 #[no_mangle]
 pub unsafe extern "C" fn paytrim_auth_client_free(client: *mut paytrim_auth_client) {
-    run_or((), || {
-        if !client.is_null() {
-            drop(Box::from_raw(client));
-        }
-    })
+    free_boxed(client)
 }
 
 /// Which token a getter wants.

@@ -2,7 +2,7 @@
 //! secret, a certificate, an assertion callback or a federated token file),
 //! and the client constructors that take one or read the environment.
 
-use super::boundary::{run, run_or};
+use super::boundary::{free_boxed, run};
 use super::client::paytrim_auth_client;
 use super::config::paytrim_auth_config;
 use super::error::paytrim_auth_error;
@@ -385,11 +385,7 @@ pub(super) fn set_option(credential: &mut Credential, key: &str, value: &str) ->
 /// `credential` is NULL or a credential from this library, not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn paytrim_auth_credential_free(credential: *mut paytrim_auth_credential) {
-    run_or((), || {
-        if !credential.is_null() {
-            drop(Box::from_raw(credential));
-        }
-    })
+    free_boxed(credential)
 }
 
 /// Creates a client for `client_id` with `credential` (not consumed: the
