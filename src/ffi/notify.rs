@@ -138,6 +138,11 @@ fn lookup(id: u64) -> Option<Arc<Notifier>> {
     NOTIFIERS.lock().get(&id).cloned()
 }
 
+/// `lookup` for an entry point: an unknown (or freed) notifier is an error.
+fn known(id: u64) -> Result<Arc<Notifier>, Error> {
+    lookup(id).ok_or_else(|| Error::invalid_argument("notifier is unknown or freed"))
+}
+
 fn forget(id: u64) {
     // Dropped outside the registry lock: dropping a notifier wipes tokens and
     // closes a descriptor.
@@ -185,6 +190,18 @@ fn enqueue(id: u64, n: &Notifier, push: impl FnOnce(&mut Queue)) {
     }
 }
 
+/// Takes what `pop` takes from the queues of notifier `id`; once they are
+/// drained, the next `enqueue` wakes the event loop again.
+fn dequeue<T>(id: u64, pop: impl FnOnce(&mut Queue) -> Option<T>) -> Result<Option<T>, Error> {
+    let n = known(id)?;
+    let mut q = n.queue.lock();
+    let next = pop(&mut q);
+    if q.empty() {
+        q.woken = false;
+    }
+    Ok(next)
+}
+
 // ------------------------------------------------------------------ assertion requests
 
 /// Queues an assertion request for `notifier` and wakes its event loop, or
@@ -218,9 +235,7 @@ pub unsafe extern "C" fn paytrim_auth_credential_from_assertion_notifier(
     out_credential: *mut *mut paytrim_auth_credential,
 ) -> *mut paytrim_auth_error {
     new_credential(out_credential, || {
-        if lookup(notifier).is_none() {
-            return Err(Error::invalid_argument("notifier is unknown or freed"));
-        }
+        known(notifier)?;
         Ok(Credential::AssertionCallback(AssertionCallback::new(move |request, completion| {
             ask_assertion(notifier, provider, request, completion)
         })))
@@ -254,16 +269,7 @@ pub unsafe extern "C" fn paytrim_auth_notifier_next_assertion(
         let out_i = strings::out(out_client_id, "out_client_id", ptr::null_mut())?;
         let out_a = strings::out(out_audience, "out_audience", ptr::null_mut())?;
         let out_c = strings::out(out_completion, "out_completion", ptr::null_mut())?;
-        let n = lookup(notifier).ok_or_else(|| Error::invalid_argument("notifier is unknown or freed"))?;
-        let next = {
-            let mut q = n.queue.lock();
-            let next = q.assertions.pop_front();
-            if q.empty() {
-                q.woken = false;
-            }
-            next
-        };
-        let Some(ask) = next else { return Ok(()) };
+        let Some(ask) = dequeue(notifier, |q| q.assertions.pop_front())? else { return Ok(()) };
         let id = match strings::owned_or_err(&ask.request.client_id) {
             Ok(s) => s,
             Err(e) => {
@@ -346,9 +352,7 @@ pub extern "C" fn paytrim_auth_notifier_set_log_level(notifier: u64, level: u32)
                 ))
             })?),
         };
-        if lookup(notifier).is_none() {
-            return Err(Error::invalid_argument("notifier is unknown or freed"));
-        }
+        known(notifier)?;
         set_log_level(notifier, level);
         Ok(())
     })
@@ -373,22 +377,14 @@ pub unsafe extern "C" fn paytrim_auth_notifier_next_log(
         strings::clear(out_message, ptr::null_mut());
         let out_l = strings::out(out_level, "out_level", 0)?;
         let out_m = strings::out(out_message, "out_message", ptr::null_mut())?;
-        let n = lookup(notifier).ok_or_else(|| Error::invalid_argument("notifier is unknown or freed"))?;
-        let next = {
-            let mut q = n.queue.lock();
-            let next = match q.logs.pop_front() {
-                Some(e) => Some(e),
-                None if q.dropped_logs > 0 => {
-                    let dropped = std::mem::take(&mut q.dropped_logs);
-                    Some((Level::Warn, format!("{dropped} log event(s) dropped: the event loop did not keep up")))
-                }
-                None => None,
-            };
-            if q.empty() {
-                q.woken = false;
+        let next = dequeue(notifier, |q| match q.logs.pop_front() {
+            Some(e) => Some(e),
+            None if q.dropped_logs > 0 => {
+                let dropped = std::mem::take(&mut q.dropped_logs);
+                Some((Level::Warn, format!("{dropped} log event(s) dropped: the event loop did not keep up")))
             }
-            next
-        };
+            None => None,
+        })?;
         if let Some((level, message)) = next {
             *out_m = strings::owned_or_err(&message)?;
             *out_l = level.as_u32();
@@ -482,7 +478,7 @@ pub extern "C" fn paytrim_auth_notifier_connect_loopback(notifier: u64, port: u1
         if port == 0 {
             return Err(Error::invalid_argument("port is 0; give the port the host listens on at 127.0.0.1"));
         }
-        let n = lookup(notifier).ok_or_else(|| Error::invalid_argument("notifier is unknown or freed"))?;
+        let n = known(notifier)?;
         let WakeChannel::Loopback(wake) = &n.wake else {
             return Err(Error::invalid_argument(
                 "notifier was made by paytrim_auth_notifier_new, not paytrim_auth_notifier_new_loopback",
@@ -548,16 +544,7 @@ pub unsafe extern "C" fn paytrim_auth_notifier_next(
         let out_t = strings::out(out_token, "out_token", ptr::null_mut())?;
         let out_x = strings::out(out_expires_on_unix_ms, "out_expires_on_unix_ms", 0)?;
         let out_e = strings::out(out_error, "out_error", ptr::null_mut())?;
-        let n = lookup(notifier).ok_or_else(|| Error::invalid_argument("notifier is unknown or freed"))?;
-        let next = {
-            let mut q = n.queue.lock();
-            let next = q.completions.pop_front();
-            if q.empty() {
-                q.woken = false;
-            }
-            next
-        };
-        let Some(c) = next else { return Ok(()) };
+        let Some(c) = dequeue(notifier, |q| q.completions.pop_front())? else { return Ok(()) };
         match c.result {
             Ok((token, expires)) => {
                 *out_t = strings::owned_or_err(&token)?;
@@ -620,9 +607,7 @@ pub(super) unsafe fn notify_call<'a>(
     if request == 0 {
         return Err(Error::invalid_argument("request must not be 0"));
     }
-    if lookup(notifier).is_none() {
-        return Err(Error::invalid_argument("notifier is unknown or freed"));
-    }
+    known(notifier)?;
     Ok(client)
 }
 
