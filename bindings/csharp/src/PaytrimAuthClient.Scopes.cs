@@ -24,21 +24,7 @@ namespace Paytrim.Auth
         /// also more than one scope: a token is for one resource).</exception>
         public AccessToken GetToken(params string[] scopes)
         {
-            byte[] s = ScopesUtf8(scopes);
-            ThrowIfDisposed();
-            IntPtr token;
-            long expires;
-            IntPtr err;
-            try
-            {
-                err = NativeMethods.paytrim_auth_client_get_token_for_scopes(_handle, s, out token, out expires);
-            }
-            catch (ObjectDisposedException)
-            {
-                throw Disposed();
-            }
-            PaytrimAuthException.ThrowIfError(err);
-            return TakeToken(token, expires);
+            return ScopedToken(scopes, ScopedCall.Get);
         }
 
         /// <summary><see cref="GetToken(string[])"/> for a list of scopes.</summary>
@@ -50,21 +36,7 @@ namespace Paytrim.Auth
         /// <summary>That scope set's cached token if one is valid now, else null. Never blocks.</summary>
         public AccessToken TryGetCachedToken(params string[] scopes)
         {
-            byte[] s = ScopesUtf8(scopes);
-            ThrowIfDisposed();
-            IntPtr token;
-            long expires;
-            IntPtr err;
-            try
-            {
-                err = NativeMethods.paytrim_auth_client_get_cached_token_for_scopes(_handle, s, out token, out expires);
-            }
-            catch (ObjectDisposedException)
-            {
-                throw Disposed();
-            }
-            PaytrimAuthException.ThrowIfError(err);
-            return token == IntPtr.Zero ? null : TakeToken(token, expires);
+            return ScopedToken(scopes, ScopedCall.Cached);
         }
 
         /// <summary>
@@ -73,21 +45,7 @@ namespace Paytrim.Auth
         /// </summary>
         public AccessToken RefreshToken(params string[] scopes)
         {
-            byte[] s = ScopesUtf8(scopes);
-            ThrowIfDisposed();
-            IntPtr token;
-            long expires;
-            IntPtr err;
-            try
-            {
-                err = NativeMethods.paytrim_auth_client_refresh_token_for_scopes(_handle, s, out token, out expires);
-            }
-            catch (ObjectDisposedException)
-            {
-                throw Disposed();
-            }
-            PaytrimAuthException.ThrowIfError(err);
-            return TakeToken(token, expires);
+            return ScopedToken(scopes, ScopedCall.Refresh);
         }
 
         /// <summary>
@@ -116,6 +74,43 @@ namespace Paytrim.Auth
             if (cancellationToken.IsCancellationRequested)
                 return Task.FromCanceled<AccessToken>(cancellationToken);
             return StartAsync(true, s, cancellationToken);
+        }
+
+        // Which native getter ScopedToken calls.
+        private enum ScopedCall { Get, Cached, Refresh }
+
+        // The body of the scoped getters: checks and joins the scopes, calls the getter `call`
+        // names, and returns its token (null when Cached finds none valid).
+        private AccessToken ScopedToken(string[] scopes, ScopedCall call)
+        {
+            byte[] s = ScopesUtf8(scopes);
+            ThrowIfDisposed();
+            IntPtr token;
+            long expires;
+            IntPtr err;
+            try
+            {
+                switch (call)
+                {
+                    case ScopedCall.Get:
+                        err = NativeMethods.paytrim_auth_client_get_token_for_scopes(_handle, s, out token, out expires);
+                        break;
+                    case ScopedCall.Cached:
+                        err = NativeMethods.paytrim_auth_client_get_cached_token_for_scopes(_handle, s, out token, out expires);
+                        break;
+                    default:
+                        err = NativeMethods.paytrim_auth_client_refresh_token_for_scopes(_handle, s, out token, out expires);
+                        break;
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Disposed();
+            }
+            PaytrimAuthException.ThrowIfError(err);
+            if (call == ScopedCall.Cached && token == IntPtr.Zero)
+                return null;
+            return TakeToken(token, expires);
         }
 
         private static string[] ToArray(IEnumerable<string> scopes)
