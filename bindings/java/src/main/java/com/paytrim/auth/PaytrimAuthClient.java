@@ -421,16 +421,7 @@ public final class PaytrimAuthClient implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public AccessToken getTokenForScopes(String... scopes) {
-        if (VirtualThreads.current()) {
-            return awaitUnmounted(false, true, scopes);
-        }
-        long h = handle.acquire();
-        try {
-            long[] expires = new long[1];
-            return new AccessToken(NativeBridge.getTokenForScopes(h, scopes, expires), expires[0]);
-        } finally {
-            handle.release();
-        }
+        return scopedToken(scopes, false);
     }
 
     /** {@link #getTokenForScopes(String...)} for a collection of scopes (as {@code TokenRequestContext.getScopes()} gives). */
@@ -461,23 +452,7 @@ public final class PaytrimAuthClient implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public CompletableFuture<AccessToken> getTokenForScopesAsync(String... scopes) {
-        long h = handle.acquire();
-        try {
-            long[] expires = new long[1];
-            String token = NativeBridge.getCachedTokenForScopes(h, scopes, expires);
-            if (token != null) {
-                return CompletableFuture.completedFuture(new AccessToken(token, expires[0]));
-            }
-            AsyncCall call = new AsyncCall(asyncExecutor);
-            NativeBridge.getTokenForScopesAsync(h, scopes, call);
-            return call.future;
-        } catch (PaytrimAuthException e) {
-            CompletableFuture<AccessToken> failed = new CompletableFuture<AccessToken>();
-            failed.completeExceptionally(e);
-            return failed;
-        } finally {
-            handle.release();
-        }
+        return scopedTokenAsync(scopes, false);
     }
 
     /** {@link #getTokenForScopesAsync(String...)} for a collection of scopes. */
@@ -490,24 +465,51 @@ public final class PaytrimAuthClient implements AutoCloseable {
      * token only and fetches a new one (see {@link #getTokenForScopes(String...)}).
      */
     public AccessToken refreshTokenForScopes(String... scopes) {
+        return scopedToken(scopes, true);
+    }
+
+    /** The non-blocking {@link #refreshTokenForScopes(String...)}; bad scopes fail the future. */
+    public CompletableFuture<AccessToken> refreshTokenForScopesAsync(String... scopes) {
+        return scopedTokenAsync(scopes, true);
+    }
+
+    /** The body of {@link #getTokenForScopes(String...)} ({@code refresh} false) and {@link #refreshTokenForScopes(String...)}. */
+    private AccessToken scopedToken(String[] scopes, boolean refresh) {
         if (VirtualThreads.current()) {
-            return awaitUnmounted(true, true, scopes);
+            return awaitUnmounted(refresh, true, scopes);
         }
         long h = handle.acquire();
         try {
             long[] expires = new long[1];
-            return new AccessToken(NativeBridge.refreshTokenForScopes(h, scopes, expires), expires[0]);
+            String token = refresh
+                    ? NativeBridge.refreshTokenForScopes(h, scopes, expires)
+                    : NativeBridge.getTokenForScopes(h, scopes, expires);
+            return new AccessToken(token, expires[0]);
         } finally {
             handle.release();
         }
     }
 
-    /** The non-blocking {@link #refreshTokenForScopes(String...)}; bad scopes fail the future. */
-    public CompletableFuture<AccessToken> refreshTokenForScopesAsync(String... scopes) {
+    /**
+     * The body of {@link #getTokenForScopesAsync(String...)} ({@code refresh} false: a cached token
+     * first) and {@link #refreshTokenForScopesAsync(String...)}; bad scopes fail the future.
+     */
+    private CompletableFuture<AccessToken> scopedTokenAsync(String[] scopes, boolean refresh) {
         long h = handle.acquire();
         try {
+            if (!refresh) {
+                long[] expires = new long[1];
+                String token = NativeBridge.getCachedTokenForScopes(h, scopes, expires);
+                if (token != null) {
+                    return CompletableFuture.completedFuture(new AccessToken(token, expires[0]));
+                }
+            }
             AsyncCall call = new AsyncCall(asyncExecutor);
-            NativeBridge.refreshTokenForScopesAsync(h, scopes, call);
+            if (refresh) {
+                NativeBridge.refreshTokenForScopesAsync(h, scopes, call);
+            } else {
+                NativeBridge.getTokenForScopesAsync(h, scopes, call);
+            }
             return call.future;
         } catch (PaytrimAuthException e) {
             CompletableFuture<AccessToken> failed = new CompletableFuture<AccessToken>();
@@ -673,21 +675,21 @@ public final class PaytrimAuthClient implements AutoCloseable {
          * errors.
          */
         public Builder assertion(AssertionProvider provider) {
-            if (provider == null) {
-                throw new IllegalArgumentException("assertion provider is null");
-            }
-            credential("assertion");
-            this.assertion = new AssertionBridge(provider, null);
-            return this;
+            return assertionBridge(provider, new AssertionBridge(provider, null));
         }
 
         /** {@link #assertion} for a provider that answers with a {@link java.util.concurrent.CompletionStage}. */
         public Builder assertionAsync(AsyncAssertionProvider provider) {
+            return assertionBridge(provider, new AssertionBridge(null, provider));
+        }
+
+        /** The body of {@link #assertion} and {@link #assertionAsync}: {@code bridge} asks {@code provider}. */
+        private Builder assertionBridge(Object provider, AssertionBridge bridge) {
             if (provider == null) {
                 throw new IllegalArgumentException("assertion provider is null");
             }
             credential("assertion");
-            this.assertion = new AssertionBridge(null, provider);
+            this.assertion = bridge;
             return this;
         }
 
