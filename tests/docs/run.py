@@ -69,11 +69,15 @@ def tail(text, n=40):
 
 
 def fill(template, code):
-    """The template's text with the snippet in place of its `@snippet` line."""
+    """The template's text with the snippet in place of its `@snippet` line. A template with an
+    `@inside OTHER` line (in a comment) is itself a fragment: filled, it goes into OTHER in turn."""
     names = [n for n in os.listdir(TEMPLATES) if os.path.splitext(n)[0] == template]
     if len(names) != 1:
         raise SystemExit(f"no template tests/docs/templates/{template}.*")
     text = open(os.path.join(TEMPLATES, names[0]), encoding="utf-8").read()
+    outer = re.search(r"^[ \t]*(?://|#)?[ \t]*@inside[ \t]+(\S+)[ \t]*\n", text, re.M)
+    if outer:
+        text = text[: outer.start()] + text[outer.end():]
     out, done = [], False
     for line in text.split("\n"):
         if "@snippet" in line:
@@ -84,7 +88,7 @@ def fill(template, code):
             out.append(line)
     if not done:
         raise SystemExit(f"template {template} has no @snippet line")
-    return "\n".join(out)
+    return fill(outer.group(1), "\n".join(out)) if outer else "\n".join(out)
 
 
 def origin(snip, comment):

@@ -1,44 +1,8 @@
-// A C# catch clause after a try that asks for a token, inside an async method, with the variables the READMEs' fragments assume.
-// mcs has no async Main: Main waits for Run().
-using System;
-using System.Net.Http;
-using System.Net.Http.Headers;
-using System.Threading;
-using System.Threading.Tasks;
-using Paytrim.Auth;
-
-class Program
+// A C# catch clause after a try that asks for a token, inside csharp-main's async method.
+// @inside csharp-main
+var client = PaytrimAuthClient.FromEnvironment();
+try
 {
-    class KeyVault
-    {
-        public Task<string> SignJwtAsync(string clientId, string audience, CancellationToken ct) => Task.FromResult("eyJ...");
-    }
-
-    class Logger
-    {
-        public void Log(int level, string message) => Console.Error.WriteLine(level + " " + message);
-    }
-
-    static int Map(PaytrimAuthLogLevel level) => (int)level;
-
-    static void Main()
-    {
-        Run().GetAwaiter().GetResult();
-    }
-
-    static async Task Run()
-    {
-        string clientId = Environment.GetEnvironmentVariable("PAYTRIM_CLIENT_ID");
-        string clientSecret = Environment.GetEnvironmentVariable("PAYTRIM_CLIENT_SECRET");
-        string password = "changeit";
-        var keyVault = new KeyVault();
-        var logger = new Logger();
-        var request = new HttpRequestMessage(HttpMethod.Get, "https://api.paytrim.com/");
-        var client = PaytrimAuthClient.FromEnvironment();
-        try
-        {
-            AccessToken token = await client.GetTokenAsync();
-        }
-        @snippet
-    }
+    AccessToken token = await client.GetTokenAsync();
 }
+@snippet
