@@ -13,6 +13,7 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Unheld slots beyond this count are dropped, expired ones first.
 pub const MAX_UNHELD_SLOTS: usize = 1024;
@@ -106,6 +107,17 @@ pub(crate) struct SlotState {
     pub throttled_until: Option<Stamp>,
     /// No background refresh starts before this (after a failed one).
     pub next_background: Option<Stamp>,
+    /// Blocking callers reading the tiers on their own threads now, before
+    /// they join or start a flight (see `Client::peek_tiers`).
+    peeking: Option<Peeking>,
+}
+
+/// How many callers are reading the tiers, and since when the earliest of
+/// them (kept until none is left: a later start never moves it).
+struct Peeking {
+    count: usize,
+    since: Instant,
+    generation: u64,
 }
 
 impl SlotState {
@@ -114,6 +126,37 @@ impl SlotState {
     /// next caller starts a fresh fetch.
     pub fn fetching(&self) -> Option<&Arc<Flight>> {
         self.flight.as_ref().filter(|f| f.in_this_process())
+    }
+
+    /// A caller starts reading the tiers on its own thread; it stays counted
+    /// until [`SlotState::peek_ended`], called once it has joined or started
+    /// a flight (or found a token), under the same lock.
+    pub fn peek_started(&mut self) {
+        let generation = crate::fork::generation();
+        match &mut self.peeking {
+            Some(p) if p.generation == generation => p.count += 1,
+            _ => self.peeking = Some(Peeking { count: 1, since: Instant::now(), generation }),
+        }
+    }
+
+    pub fn peek_ended(&mut self) {
+        if let Some(p) = &mut self.peeking {
+            if p.generation == crate::fork::generation() {
+                p.count -= 1;
+                if p.count == 0 {
+                    self.peeking = None;
+                }
+            }
+        }
+    }
+
+    /// When the earliest caller still reading the tiers began, if any. A
+    /// flight started now charges its Redis budget with the time since, so
+    /// a caller whose read overlaps it and then joins it spends no more than
+    /// `redis_timeout_ms` on Redis in all. After fork() the parent's readers
+    /// are ignored.
+    pub fn peeking_since(&self) -> Option<Instant> {
+        self.peeking.as_ref().filter(|p| p.generation == crate::fork::generation()).map(|p| p.since)
     }
 }
 

@@ -236,14 +236,20 @@ impl Client {
     }
 
     fn fetch(&self, mode: Mode) -> FlightResult {
+        // Counted as reading the tiers until it has joined or started a
+        // flight: a flight started meanwhile charges this read's time to its
+        // Redis budget (see `SlotState::peeking_since`).
+        let mut peeker = None;
         let looked = match (&mode, self.tiers.as_deref()) {
-            (Mode::Normal, Some(tiers)) => match self.peek_tiers(tiers) {
+            (Mode::Normal, Some(tiers)) => match self.peek_tiers(tiers, &mut peeker) {
                 Ok(token) => return Ok(token),
                 Err(looked) => looked,
             },
             _ => None,
         };
-        match self.join_or_start(mode, looked)? {
+        let joined = self.join_or_start(mode, looked);
+        drop(peeker);
+        match joined? {
             Joined::Token(t) => Ok(t),
             Joined::Flight(f) => f.wait(self.fetcher.budget() + WAIT_SLACK),
         }
@@ -255,13 +261,19 @@ impl Client {
     /// A token found is put in the in-process cache, as a fetch would land
     /// it. Otherwise what the read found and spent goes to the fetch the
     /// caller may start.
-    fn peek_tiers(&self, tiers: &Tiers) -> Result<Arc<AccessToken>, Option<Looked>> {
+    fn peek_tiers<'a>(
+        &'a self,
+        tiers: &Tiers,
+        peeker: &mut Option<Peeker<'a>>,
+    ) -> Result<Arc<AccessToken>, Option<Looked>> {
         {
-            let st = self.slot.state.lock();
+            let mut st = self.slot.state.lock();
             let now = clock::now();
             if st.fetching().is_some() || st.throttled_until.is_some_and(|u| now < u) {
                 return Err(None);
             }
+            st.peek_started();
+            *peeker = Some(Peeker(&self.slot));
         }
         let token = match tiers.peek() {
             Peek::Token(token) => token,
@@ -373,8 +385,11 @@ impl Client {
         let tiers = self.tiers.clone();
         let queued_at = Instant::now();
         let restore = displaced.clone();
+        // Callers still reading the tiers on their threads will join this
+        // flight: its Redis time counts from the earliest of their reads.
+        let peeking_since = st.peeking_since();
         let submitted = fetch_pool::submit(Box::new(move || {
-            let tiers = tiers.as_deref().map(|t| (t, looked));
+            let tiers = tiers.as_deref().map(|t| (t, looked, peeking_since));
             run_flight(&slot, &fetcher, tiers, &landing, mode, queued_at, displaced)
         }));
         if let Err(e) = submitted {
@@ -383,6 +398,16 @@ impl Client {
         }
         st.flight = Some(flight.clone());
         Ok(flight)
+    }
+}
+
+/// A blocking caller counted in its slot as reading the tiers
+/// (`SlotState::peek_started`); dropped, it is no longer.
+struct Peeker<'a>(&'a Slot);
+
+impl Drop for Peeker<'_> {
+    fn drop(&mut self) {
+        self.0.state.lock().peek_ended();
     }
 }
 
@@ -399,7 +424,7 @@ enum Joined {
 fn run_flight(
     slot: &Slot,
     fetcher: &Arc<Fetcher>,
-    tiers: Option<(&Tiers, Option<Looked>)>,
+    tiers: Option<(&Tiers, Option<Looked>, Option<Instant>)>,
     flight: &Flight,
     mode: TierMode,
     queued_at: Instant,
@@ -408,7 +433,9 @@ fn run_flight(
     let background = matches!(mode, TierMode::Refresh);
     let still_needed = || Arc::strong_count(fetcher) > 1 || flight.has_waiters();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match tiers {
-        Some((tiers, looked)) => tiers.fetch(fetcher, &mode, queued_at, &still_needed, looked),
+        Some((tiers, looked, peeking_since)) => {
+            tiers.fetch(fetcher, &mode, queued_at, &still_needed, looked, peeking_since)
+        }
         None => fetcher.fetch(queued_at, &still_needed),
     }));
     let (result, throttled_until, abandoned) = match outcome {

@@ -18,6 +18,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- child side
@@ -704,6 +705,159 @@ fn redis_killed_mid_run_costs_at_most_its_timeout() {
         assert_all_ok(std::slice::from_ref(&r));
         assert!(r.calls[0].ms <= bound, "{behaviour}: call took {} ms, bound {bound} ms", r.calls[0].ms);
     }
+}
+
+/// A reply of the slow Redis below is held this long (or until the fetch
+/// thread's first MGET arrives).
+enum Hold {
+    For(Duration),
+    UntilSecondMget,
+}
+
+/// A proxy in front of a real redis-server that answers slowly and
+/// correctly: each reply is held for a time chosen by its command (`delay`),
+/// except the first MGET's (the first caller's own read of Redis), held
+/// until a second MGET arrives, i.e. until another thread's fetch has begun
+/// its look-up, so the two overlap by construction. Returns its port and the
+/// count of MGETs seen (with its condition variable).
+fn slow_redis(upstream: u16, delay: fn(&[u8]) -> Duration) -> (u16, Arc<(Mutex<u32>, Condvar)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mgets = Arc::new((Mutex::new(0u32), Condvar::new()));
+    let seen = mgets.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(up) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+            let (mut from_client, mut to_up) = (client.try_clone().unwrap(), up.try_clone().unwrap());
+            let (mut from_up, mut to_client) = (up, client);
+            let (holds, held) = std::sync::mpsc::channel::<Hold>();
+            let (seen_in, seen_out) = (seen.clone(), seen.clone());
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n @ 1..) = from_client.read(&mut buf) {
+                    let cmd = &buf[..n];
+                    let hold = if cmd.windows(6).any(|w| w == b"\r\nMGET") {
+                        let (count, woken) = &*seen_in;
+                        let mut c = count.lock().unwrap();
+                        *c += 1;
+                        woken.notify_all();
+                        if *c == 1 {
+                            Hold::UntilSecondMget
+                        } else {
+                            Hold::For(delay(cmd))
+                        }
+                    } else {
+                        Hold::For(delay(cmd))
+                    };
+                    let _ = holds.send(hold);
+                    if to_up.write_all(cmd).is_err() {
+                        break;
+                    }
+                }
+            });
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n @ 1..) = from_up.read(&mut buf) {
+                    match held.try_recv() {
+                        Ok(Hold::For(d)) => std::thread::sleep(d),
+                        Ok(Hold::UntilSecondMget) => {
+                            let (count, woken) = &*seen_out;
+                            let c = count.lock().unwrap();
+                            let _ = woken.wait_timeout_while(c, Duration::from_secs(5), |c| *c < 2).unwrap();
+                        }
+                        Err(_) => {}
+                    }
+                    if to_client.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, mgets)
+}
+
+/// A client made in this process from `spec`'s configuration.
+fn client_here(spec: &Spec<'_>) -> usize {
+    unsafe {
+        let config = ffi::paytrim_auth_config_new();
+        for (k, v) in &spec.config {
+            let (k, v) = (CString::new(k.as_str()).unwrap(), CString::new(v.as_str()).unwrap());
+            assert!(ffi::paytrim_auth_config_set(config, k.as_ptr(), v.as_ptr()).is_null());
+        }
+        let id = CString::new(spec.who.client_id.as_str()).unwrap();
+        let secret = CString::new(spec.who.secret.as_str()).unwrap();
+        let mut client = std::ptr::null_mut();
+        let e = ffi::paytrim_auth_client_new(id.as_ptr(), secret.as_ptr(), config, &mut client);
+        ffi::paytrim_auth_config_free(config);
+        assert!(e.is_null(), "{}", message(e));
+        client as usize
+    }
+}
+
+/// A blocking call whose own read of a slow Redis is still under way when
+/// another thread starts the fetch, and which then waits for that fetch,
+/// spends no more than `redis_timeout_ms` on Redis in all: every call ends
+/// within a network fetch plus that timeout (plus slack), whichever thread
+/// did the Redis work.
+#[test]
+fn a_call_joining_a_fetch_after_its_own_redis_read_spends_one_timeout() {
+    let redis = Redis::start(&[]);
+    let emu = Emulator::start().unwrap();
+    let who = register(&emu, "slow-redis-join");
+    // Every command answered, slowly: the fetch's look-up, its lock and its
+    // second look fit the first half of the timeout, its write and lock
+    // release the second half.
+    let delay = |cmd: &[u8]| {
+        let has = |w: &[u8]| cmd.windows(w.len()).any(|x| x == w);
+        if has(b"\r\nNX\r\n") {
+            Duration::from_millis(50)
+        } else if has(b"\r\nMGET\r\n") || has(b"\r\nSET\r\n") || has(b"\r\nEVAL\r\n") {
+            Duration::from_millis(700)
+        } else {
+            Duration::ZERO
+        }
+    };
+    let (port, mgets) = slow_redis(redis.port, delay);
+    let plain = (0..2).map(|_| Spec::new(&emu, &who).run().calls[0].ms).fold(0.0, f64::max);
+    let spec =
+        Spec::new(&emu, &who).set("redis_url", format!("redis://127.0.0.1:{port}")).set("redis_timeout_ms", "3000");
+    let client = client_here(&spec);
+    let call = move |refresh: bool| {
+        let t0 = Instant::now();
+        let mut token = std::ptr::null_mut();
+        let c = client as *const ffi::paytrim_auth_client;
+        let e = unsafe {
+            if refresh {
+                ffi::paytrim_auth_client_refresh_token(c, &mut token, std::ptr::null_mut())
+            } else {
+                ffi::paytrim_auth_client_get_token(c, &mut token, std::ptr::null_mut())
+            }
+        };
+        assert!(e.is_null(), "{}", unsafe { message(e) });
+        unsafe { ffi::paytrim_auth_string_free(token) };
+        t0.elapsed().as_secs_f64() * 1000.0
+    };
+    // The first thread reads Redis on its own (a cold key: a miss, slowly).
+    let reader = std::thread::spawn(move || call(false));
+    {
+        let (count, woken) = &*mgets;
+        let c = count.lock().unwrap();
+        let _ = woken.wait_timeout_while(c, Duration::from_secs(10), |c| *c < 1).unwrap();
+    }
+    // Late in that read, a second thread starts the fetch (a forced refresh
+    // reads nothing on its own thread); the first joins it when its read ends.
+    std::thread::sleep(Duration::from_millis(1200));
+    let starter = std::thread::spawn(move || call(true));
+    let (read_first, started) = (reader.join().unwrap(), starter.join().unwrap());
+    unsafe { ffi::paytrim_auth_client_free(client as *mut ffi::paytrim_auth_client) };
+    // The slack of the Redis-killed test, for a loaded machine.
+    let bound = plain + 3000.0 + 700.0;
+    for (who, ms) in [("the caller that read Redis first", read_first), ("the caller that started the fetch", started)]
+    {
+        assert!(ms <= bound, "{who}: call took {ms:.0} ms, bound {bound:.0} ms (network {plain:.0} ms)");
+    }
+    assert_eq!(emu.token_requests(), 3, "two plain fetches, then one for both threads");
 }
 
 #[test]

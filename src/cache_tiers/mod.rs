@@ -218,6 +218,8 @@ pub(crate) enum Peek {
 pub(crate) struct Looked {
     spent: Duration,
     clean: bool,
+    /// Redis failed or ran out of time: the fetch leaves it alone.
+    failed: bool,
 }
 
 impl Tiers {
@@ -308,14 +310,18 @@ impl Tiers {
                 None => {}
             }
         }
-        Peek::Missed(Looked { spent: started.elapsed(), clean: clean && !budget.failed })
+        Peek::Missed(Looked { spent: started.elapsed(), clean: clean && !budget.failed, failed: budget.failed })
     }
 
     /// A fetch through the tiers (see the module documentation); same
     /// contract as [`Fetcher::fetch`]. `looked`: what the caller's
     /// [`Tiers::peek`] just found (nothing) and spent, so the fetch does not
-    /// read the tiers again before taking their locks, and the time it spent
-    /// counts against `redis_timeout_ms`.
+    /// read the tiers again before taking their locks. `peeking_since`: when
+    /// the earliest caller still reading the tiers on its own thread (and
+    /// so about to join this fetch) began. The time since the earliest of
+    /// those reads counts against this fetch's `redis_timeout_ms`, so no
+    /// caller spends more than that on Redis, its own read and the fetch's
+    /// Redis commands together, whichever thread started the fetch.
     pub fn fetch(
         &self,
         fetcher: &Fetcher,
@@ -323,15 +329,23 @@ impl Tiers {
         queued_at: Instant,
         still_needed: &dyn Fn() -> bool,
         looked: Option<Looked>,
+        peeking_since: Option<Instant>,
     ) -> Outcome {
         let deadline = queued_at + fetcher.budget();
         let mut budget = Budget::new(self.remote_budget);
+        let read_for = peeking_since.map(|s| s.elapsed()).unwrap_or_default();
         let skip_first_look = match looked {
             Some(l) => {
-                budget.charge(l.spent, true);
+                budget.charge(l.spent.max(read_for), true);
+                if l.failed {
+                    budget.fail();
+                }
                 l.clean && matches!(mode, TierMode::Normal)
             }
-            None => false,
+            None => {
+                budget.charge(read_for, true);
+                false
+            }
         };
         let mut guards: Vec<(usize, TierGuard)> = Vec::new();
         let mut outcome = None;
