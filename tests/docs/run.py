@@ -341,6 +341,45 @@ def run_node(snips, ctx, res):
                 res.add(s, "compiled", s["reason"] + " (type-checked)")
 
 
+# ---------------------------------------------------------------- Rust
+CARGO_TOML = """[package]
+name = "NAME"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+paytrim-auth = { path = "REPO" }
+
+[workspace]
+"""
+
+
+def run_rust(snips, ctx, res):
+    """Each snippet in a cargo project of its own outside the repository, depending on the crate by
+    path, built offline with the repository's Cargo.lock (the same versions) into the repository's
+    target directory, so the dependencies `cargo test` built are reused."""
+    target = os.environ.get("CARGO_TARGET_DIR") or "target"
+    env = dict(ctx.env, CARGO_TARGET_DIR=os.path.join(ctx.repo, target))
+    for n, s in enumerate(snips):
+        d = os.path.join(ctx.work, "rust", f"s{n}")
+        os.makedirs(os.path.join(d, "src"))
+        with open(os.path.join(d, "Cargo.toml"), "w") as f:
+            f.write(CARGO_TOML.replace("NAME", f"paytrim-doctest-s{n}").replace("REPO", ctx.repo))
+        shutil.copy(os.path.join(ctx.repo, "Cargo.lock"), d)
+        code = fill(s["template"], s["code"]) if s["template"] else s["code"]
+        with open(os.path.join(d, "src", "main.rs"), "w") as f:
+            f.write(f"// {origin(s, '')}\n" + code)
+        t0 = time.time()
+        if s["mode"] == "compile":
+            rc, out = sh(["cargo", "build", "--offline", "-q"], d, env, 900)
+            res.add(s, "compiled" if rc == 0 else "FAILED", s["reason"] if rc == 0 else "cargo build:\n" + tail(out))
+            continue
+        rc, out = sh(["cargo", "run", "--offline", "-q"], d, env, 900)
+        err = check_run(rc, out)
+        res.add(s, "FAILED" if err else "ok", err or f"cargo run: {time.time() - t0:.0f} s")
+
+
 # ---------------------------------------------------------------- main
 class Ctx:
     pass
@@ -356,7 +395,7 @@ def main():
     ap = argparse.ArgumentParser()
     for a in ("repo", "lib", "emulator", "jar", "nupkg", "tgz", "work"):
         ap.add_argument("--" + a, required=True)
-    ap.add_argument("--only", default="", help="comma-separated languages (c,java,kotlin,csharp,js)")
+    ap.add_argument("--only", default="", help="comma-separated languages (c,java,kotlin,csharp,js,rust)")
     ap.add_argument("files", nargs="+")
     args = ap.parse_args()
     ctx = Ctx()
@@ -394,12 +433,13 @@ def main():
         for name, step in (("C", lambda: run_c(by("c"), found, ctx, res)),
                            ("Java and Kotlin", lambda: run_jvm(by("java", "kotlin"), dep, ctx, res)),
                            ("C#", lambda: run_csharp(by("csharp"), found, ctx, res)),
-                           ("Node", lambda: run_node(by("js"), ctx, res))):
+                           ("Node", lambda: run_node(by("js"), ctx, res)),
+                           ("Rust", lambda: run_rust(by("rust"), ctx, res))):
             t1 = time.time()
             step()
             print(f"  ({name}: {time.time() - t1:.0f} s)", flush=True)
         for s in found:
-            if s["mode"] in ("run", "compile") and s["lang"] not in ("c", "java", "kotlin", "csharp", "js"):
+            if s["mode"] in ("run", "compile") and s["lang"] not in ("c", "java", "kotlin", "csharp", "js", "rust"):
                 res.add(s, "FAILED", f"no runner for {s['lang']} snippets")
     finally:
         emu.stdin.close()

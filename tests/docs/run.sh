@@ -5,7 +5,7 @@
 # tests/docs/snippets.py.
 #   PAYTRIM_AUTH_LIB   absolute path of libpaytrim_auth.so      (default: built here)
 #   PAYTRIM_EMULATOR   absolute path of paytrim-entra-emulator  (default: built here)
-#   PAYTRIM_DOCTEST_ONLY=c,java,kotlin,csharp,js   run only these languages
+#   PAYTRIM_DOCTEST_ONLY=c,java,kotlin,csharp,js,rust   run only these languages
 # The packages come from scripts/package.sh (as released, with this library as linux-x64);
 # the jar and the nupkg the Java and C# suites made are reused when they are newer than the
 # library and the wrapper's sources.
