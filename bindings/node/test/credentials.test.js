@@ -11,8 +11,9 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { execFileSync, spawnSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const { Emulator } = require('./helpers/emulator');
+const { runFromEnvironment } = require('./helpers/child-from-environment');
 const { PaytrimAuthClient, PaytrimAuthError } = require('..');
 
 const PASSWORD = 'pfx pässword';
@@ -323,33 +324,9 @@ test('managed identity through IMDS and App Service', async () => {
   assert.throws(() => new PaytrimAuthClient({ clientId: 'x', managedIdentity: true }), /clientId is not taken/);
 });
 
-function runFromEnvironment(vars) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(PAYTRIM_(?!AUTH_LIB$)|AZURE_|IDENTITY_|IMDS_)/.test(k) && !/_proxy$/i.test(k)) env[k] = v;
-  }
-  Object.assign(env, vars);
-  const script = `
-    const { PaytrimAuthClient } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
-    (async () => {
-      let c;
-      try {
-        c = PaytrimAuthClient.fromEnvironment();
-        console.log('token-length=' + (await c.getToken()).accessToken.length);
-      } catch (e) {
-        console.log(e.code + ': ' + e.message);
-        process.exitCode = 2;
-      } finally {
-        if (c) c.close();
-      }
-    })();`;
-  const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 60000 });
-  return { status: r.status, output: r.stdout + r.stderr };
-}
-
 test('fromEnvironment picks the credential from the variables (child process)', async () => {
   const id = await newCertificateClient();
-  let r = runFromEnvironment({
+  let r = await runFromEnvironment({
     PAYTRIM_CLIENT_ID: id,
     PAYTRIM_TENANT_ID: 'contoso.onmicrosoft.com',
     PAYTRIM_AUTHORITY_HOST: emu.https,
@@ -361,13 +338,13 @@ test('fromEnvironment picks the credential from the variables (child process)', 
   assert.match(r.output, /token-length=\d+/);
   assert.equal((await assertionsFor(id)).length, 1, 'the certificate from AZURE_* was used');
 
-  r = runFromEnvironment({ AZURE_CLIENT_SECRET: 's' });
+  r = await runFromEnvironment({ AZURE_CLIENT_SECRET: 's' });
   assert.equal(r.status, 2, r.output);
   assert.match(r.output, /INVALID_ARGUMENT/);
   assert.match(r.output, /AZURE_CLIENT_ID/);
   assert.match(r.output, /AZURE_TENANT_ID/);
 
-  r = runFromEnvironment({ AZURE_CLIENT_ID: id, AZURE_TENANT_ID: 't', AZURE_CLIENT_SECRET: 's', AZURE_FEDERATED_TOKEN_FILE: '/x' });
+  r = await runFromEnvironment({ AZURE_CLIENT_ID: id, AZURE_TENANT_ID: 't', AZURE_CLIENT_SECRET: 's', AZURE_FEDERATED_TOKEN_FILE: '/x' });
   assert.equal(r.status, 2, r.output);
   assert.match(r.output, /AZURE_CLIENT_SECRET and AZURE_FEDERATED_TOKEN_FILE/);
 

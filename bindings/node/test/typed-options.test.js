@@ -7,11 +7,10 @@
 // tests change its knobs; they run one at a time.
 
 const test = require('node:test');
-const path = require('node:path');
-const { spawn } = require('node:child_process');
 const assert = require('node:assert/strict');
 const { Emulator } = require('./helpers/emulator');
 const { silentServer, recordingProxy } = require('./helpers/loopback-servers');
+const { runFromEnvironment } = require('./helpers/child-from-environment');
 const { PaytrimAuthClient, PaytrimAuthError } = require('..');
 
 let emu;
@@ -161,43 +160,6 @@ test('an unresolvable host is a network error naming it', async () => {
     client.close();
   }
 });
-
-// A child process with exactly `vars` on top of a clean environment (no
-// PAYTRIM_*, AZURE_* or proxy variables): fromEnvironment(), then getToken().
-function runFromEnvironment(vars) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(PAYTRIM_(?!AUTH_LIB$)|AZURE_|IDENTITY_|IMDS_)/.test(k) && !/_proxy$/i.test(k)) env[k] = v;
-  }
-  Object.assign(env, vars);
-  const script = `
-    const { PaytrimAuthClient } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
-    (async () => {
-      let c;
-      try {
-        c = PaytrimAuthClient.fromEnvironment();
-        console.log('token-length=' + (await c.getToken()).accessToken.length);
-      } catch (e) {
-        console.log(e.code + ': ' + e.message);
-        process.exitCode = 2;
-      } finally {
-        if (c) c.close();
-      }
-    })();`;
-  // Asynchronous: the recording proxy runs on this process's event loop.
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
-    child.once('error', reject);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, output });
-    });
-  });
-}
 
 // ALL_PROXY alone (no HTTPS_PROXY/https_proxy) carries the token request, in a
 // child process whose only proxy variable is ALL_PROXY, so the suite's own
